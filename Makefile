@@ -1,0 +1,112 @@
+# Créance build. `make up` runs the local stack, `make test` the tests.
+# Everything is built under build/; generated code is never committed.
+
+BUILD      ?= build
+MODE       ?= debug
+CC         ?= cc
+PKGS       := libczmq libzmq libprotobuf-c hiredis libpq libmicrohttpd jansson
+PYTHON     ?= /usr/bin/python3
+
+ifeq ($(MODE),release)
+OPT        := -O2 -DNDEBUG
+else ifeq ($(MODE),asan)
+OPT        := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDOPT      := -fsanitize=address,undefined
+else
+OPT        := -O1 -g
+endif
+
+CFLAGS     += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
+              -D_GNU_SOURCE $(OPT) -I$(BUILD)/gen -Icommon \
+              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS     += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LDFLAGS    += $(LDOPT)
+
+SERVICES   := broker intake risk reminders reporting
+GEN_C      := $(BUILD)/gen/creance.pb-c.c
+GEN_H      := $(BUILD)/gen/creance.pb-c.h
+GEN_PY     := $(BUILD)/gen/py/creance_pb2.py
+
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(COMMON_SRC)) $(BUILD)/obj/gen/creance.pb-c.o
+COMMON_LIB := $(BUILD)/lib/libcreance.a
+
+# Each service: main.c makes the binary, its other modules form a library
+# that the unit tests link against.
+define service_rules
+$(1)_SRC := $$(filter-out services/$(1)/main.c,$$(wildcard services/$(1)/*.c))
+$(1)_OBJ := $$(patsubst %.c,$(BUILD)/obj/%.o,$$($(1)_SRC))
+$(BUILD)/lib/lib$(1).a: $$($(1)_OBJ)
+	@mkdir -p $$(@D)
+	rm -f $$@ && ar rcs $$@ $$^
+$(BUILD)/bin/creance-$(1): $(BUILD)/obj/services/$(1)/main.o $(BUILD)/lib/lib$(1).a $(COMMON_LIB)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach s,$(SERVICES),$(eval $(call service_rules,$(s))))
+
+SERVICE_LIBS := $(foreach s,$(SERVICES),$(BUILD)/lib/lib$(s).a)
+BINS       := $(foreach s,$(SERVICES),$(BUILD)/bin/creance-$(s)) $(BUILD)/bin/creance-feedsim
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.PHONY: all deps deps-check build build-bins test test-unit test-e2e up down status clean
+.DEFAULT_GOAL := all
+
+# Targets a person runs first check the Debian packages, then build in a
+# second make: the compiler flags come from pkg-config, which only knows the
+# libraries once they are installed.
+all: deps-check
+	@$(MAKE) --no-print-directory build
+build: $(BINS) $(UNIT_BINS) $(GEN_PY)
+build-bins: $(BINS)
+
+deps:
+	@scripts/deps.sh install
+deps-check:
+	@scripts/deps.sh check-or-install
+
+$(GEN_C) $(GEN_H): proto/creance.proto
+	@mkdir -p $(BUILD)/gen
+	protoc-c --proto_path=proto --c_out=$(BUILD)/gen $<
+$(GEN_PY): proto/creance.proto
+	@mkdir -p $(BUILD)/gen/py
+	protoc --proto_path=proto --python_out=$(BUILD)/gen/py $<
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+$(BUILD)/obj/%.o: %.c $(GEN_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(COMMON_LIB): $(COMMON_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/creance-feedsim: $(BUILD)/obj/scripts/feedsim.o $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(SERVICE_LIBS) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+test: all
+	@BUILD=$(BUILD) scripts/run-tests.sh all
+test-unit: all
+	@BUILD=$(BUILD) scripts/run-tests.sh unit
+test-e2e: all
+	@BUILD=$(BUILD) scripts/run-tests.sh e2e
+
+up: all
+	@BUILD=$(BUILD) scripts/stack.sh up
+down:
+	@scripts/stack.sh down
+status:
+	@scripts/stack.sh status
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,178 @@
+/*  db: a libpq connection that survives server restarts. */
+#include "db.h"
+#include "log.h"
+#include "metrics.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct db_t {
+    char *conninfo;
+    PGconn *conn;
+    time_t last_attempt;      /* reconnect at most once per second */
+    bool in_tx;
+    char sqlstate[6];
+    char error[512];
+};
+
+db_t *
+db_new(const char *conninfo)
+{
+    db_t *self = calloc(1, sizeof *self);
+    self->conninfo = strdup(conninfo);
+    return self;
+}
+
+void
+db_destroy(db_t **self_p)
+{
+    db_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->conn)
+        PQfinish(self->conn);
+    free(self->conninfo);
+    free(self);
+    *self_p = NULL;
+}
+
+static void
+s_drop(db_t *self)
+{
+    if (self->conn) {
+        PQfinish(self->conn);
+        self->conn = NULL;
+        metric_inc(metrics_counter("creance_db_disconnects_total",
+                                   "PostgreSQL connections lost", NULL));
+    }
+    self->in_tx = false;
+}
+
+PGconn *
+db_conn(db_t *self)
+{
+    if (self->conn && PQstatus(self->conn) == CONNECTION_OK)
+        return self->conn;
+    if (self->conn)
+        s_drop(self);
+    time_t now = time(NULL);
+    if (now == self->last_attempt)
+        return NULL;
+    self->last_attempt = now;
+    PGconn *conn = PQconnectdb(self->conninfo);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        char *msg = PQerrorMessage(conn);
+        snprintf(self->error, sizeof self->error, "%s", msg);
+        log_warn("database unavailable: %.*s", (int) strcspn(msg, "\n"), msg);
+        PQfinish(conn);
+        return NULL;
+    }
+    /* Dates are dates and instants are UTC, whatever the server's defaults. */
+    PGresult *r = PQexec(conn, "SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, YMD'");
+    PQclear(r);
+    self->conn = conn;
+    log_info("database connected");
+    return conn;
+}
+
+bool
+db_ready(db_t *self)
+{
+    return db_conn(self) != NULL;
+}
+
+PGresult *
+db_exec_ex(db_t *self, const char *sql, int nparams, const char *const *params,
+           const int *lengths, const int *formats, int result_format)
+{
+    self->sqlstate[0] = 0;
+    self->error[0] = 0;
+    PGconn *conn = db_conn(self);
+    if (!conn) {
+        snprintf(self->error, sizeof self->error, "database unavailable");
+        snprintf(self->sqlstate, sizeof self->sqlstate, "08006");
+        return NULL;
+    }
+    PGresult *r = PQexecParams(conn, sql, nparams, NULL, params, lengths, formats, result_format);
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return r;
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    snprintf(self->sqlstate, sizeof self->sqlstate, "%s", state ? state : "");
+    const char *msg = PQresultErrorMessage(r);
+    snprintf(self->error, sizeof self->error, "%.*s", (int) strcspn(msg, "\n"), msg);
+    PQclear(r);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        log_warn("database connection lost: %s", self->error);
+        s_drop(self);
+    }
+    else if (strcmp(self->sqlstate, "25P02") != 0)   /* "current transaction is aborted" is noise */
+        log_debug("sql error sqlstate=%s error=\"%s\"", self->sqlstate, self->error);
+    return NULL;
+}
+
+PGresult *
+db_exec(db_t *self, const char *sql, int nparams, const char *const *params)
+{
+    return db_exec_ex(self, sql, nparams, params, NULL, NULL, 0);
+}
+
+int
+db_run(db_t *self, const char *sql, int nparams, const char *const *params)
+{
+    PGresult *r = db_exec(self, sql, nparams, params);
+    if (!r)
+        return -1;
+    PQclear(r);
+    return 0;
+}
+
+int
+db_begin(db_t *self)
+{
+    if (db_run(self, "BEGIN", 0, NULL) != 0)
+        return -1;
+    self->in_tx = true;
+    return 0;
+}
+
+int
+db_commit(db_t *self)
+{
+    PGresult *r = db_exec(self, "COMMIT", 0, NULL);
+    self->in_tx = false;
+    if (!r)
+        return -1;
+    /* COMMIT of a transaction that had failed "succeeds" with the tag
+       ROLLBACK: nothing was written, and the caller must know. */
+    bool rolled_back = strcmp(PQcmdStatus(r), "ROLLBACK") == 0;
+    PQclear(r);
+    if (rolled_back) {
+        snprintf(self->error, sizeof self->error, "transaction was rolled back");
+        return -1;
+    }
+    return 0;
+}
+
+void
+db_rollback(db_t *self)
+{
+    if (self->conn && PQstatus(self->conn) == CONNECTION_OK) {
+        PGresult *r = PQexec(self->conn, "ROLLBACK");
+        PQclear(r);
+    }
+    self->in_tx = false;
+}
+
+const char *
+db_last_sqlstate(const db_t *self)
+{
+    return self->sqlstate;
+}
+
+const char *
+db_last_error(const db_t *self)
+{
+    return self->error;
+}

@@ -1,0 +1,36 @@
+/*  db: a PostgreSQL connection (libpq) that comes back after the server
+    does. Any call that finds the connection broken drops it; the next call
+    reconnects, at most once per second, so a down server costs one failed
+    attempt per second, not one per event. Only parameterised SQL. */
+#ifndef CREANCE_DB_H
+#define CREANCE_DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+typedef struct db_t db_t;
+
+db_t     *db_new(const char *conninfo);
+void      db_destroy(db_t **self_p);
+/*  The live connection, connecting if needed; NULL while the server is down. */
+PGconn   *db_conn(db_t *self);
+bool      db_ready(db_t *self);
+
+/*  Text parameters, text results. Returns a result whose status is
+    PGRES_COMMAND_OK or PGRES_TUPLES_OK, or NULL after logging the error
+    (and dropping the connection if it broke). Caller PQclear()s. */
+PGresult *db_exec(db_t *self, const char *sql, int nparams, const char *const *params);
+/*  Full control over formats (bytea parameters are binary: formats[i] = 1). */
+PGresult *db_exec_ex(db_t *self, const char *sql, int nparams, const char *const *params,
+                     const int *lengths, const int *formats, int result_format);
+/*  For statements without a result set: 0 on success, -1 on error. */
+int       db_run(db_t *self, const char *sql, int nparams, const char *const *params);
+
+int       db_begin(db_t *self);
+int       db_commit(db_t *self);
+void      db_rollback(db_t *self);
+/*  SQLSTATE of the last failed statement ("" if none), e.g. "23505". */
+const char *db_last_sqlstate(const db_t *self);
+const char *db_last_error(const db_t *self);
+
+#endif

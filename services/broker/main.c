@@ -1,0 +1,89 @@
+/*  creance-broker: the bus. A stateless XSUB <-> XPUB proxy: publishers
+    connect to the XSUB side, subscribers to the XPUB side, and
+    subscriptions flow upstream so publishers only send what someone wants.
+    It holds nothing: restarting it loses only messages in flight, which
+    consumers read again from event_log. */
+#include "log.h"
+#include "metrics.h"
+#include "service.h"
+
+#include <czmq.h>
+
+static const config_entry_t s_config[] = {
+    { "CREANCE_BROKER_HWM", "100000", false, "messages queued per peer before dropping" },
+    { NULL, NULL, false, NULL }
+};
+
+typedef struct {
+    zsock_t *xsub, *xpub;
+    metric_t *forwarded;
+} broker_t;
+
+/*  Forward one whole multi-frame message from `from` to `to`. */
+static int
+s_forward(zsock_t *from, zsock_t *to)
+{
+    void *src = zsock_resolve(from), *dst = zsock_resolve(to);
+    for (int i = 0; i < 1000; i++) {
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, src, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&msg);
+            return i;
+        }
+        int more = zmq_msg_more(&msg);
+        zmq_msg_send(&msg, dst, more ? ZMQ_SNDMORE : 0);
+        while (more) {
+            zmq_msg_init(&msg);
+            zmq_msg_recv(&msg, src, 0);
+            more = zmq_msg_more(&msg);
+            zmq_msg_send(&msg, dst, more ? ZMQ_SNDMORE : 0);
+        }
+    }
+    return 1000;
+}
+
+static int
+s_on_publisher(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    broker_t *b = arg;
+    metric_add(b->forwarded, s_forward(b->xsub, b->xpub));
+    return 0;
+}
+
+static int
+s_on_subscriber(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    broker_t *b = arg;
+    s_forward(b->xpub, b->xsub);     /* subscription messages go upstream */
+    return 0;
+}
+
+int
+main(void)
+{
+    service_t *svc = service_new("broker", s_config);
+    config_t *cfg = service_config(svc);
+    int hwm = (int) config_get_int(cfg, "CREANCE_BROKER_HWM", 100000);
+    broker_t b = { 0 };
+    b.xsub = zsock_new(ZMQ_XSUB);
+    b.xpub = zsock_new(ZMQ_XPUB);
+    zsock_set_rcvhwm(b.xsub, hwm);
+    zsock_set_sndhwm(b.xpub, hwm);
+    b.forwarded = metrics_counter("creance_broker_messages_total", "messages forwarded", NULL);
+    if (zsock_bind(b.xsub, "%s", config_get(cfg, "CREANCE_BROKER_PUB")) < 0
+        || zsock_bind(b.xpub, "%s", config_get(cfg, "CREANCE_BROKER_SUB")) < 0) {
+        log_error("cannot bind %s / %s: %s", config_get(cfg, "CREANCE_BROKER_PUB"),
+                  config_get(cfg, "CREANCE_BROKER_SUB"), zmq_strerror(zmq_errno()));
+        return 1;
+    }
+    log_info("listening publishers=%s subscribers=%s", config_get(cfg, "CREANCE_BROKER_PUB"),
+             config_get(cfg, "CREANCE_BROKER_SUB"));
+    zloop_reader(service_loop(svc), b.xsub, s_on_publisher, &b);
+    zloop_reader(service_loop(svc), b.xpub, s_on_subscriber, &b);
+    int rc = service_run(svc);
+    zsock_destroy(&b.xsub);
+    zsock_destroy(&b.xpub);
+    service_destroy(&svc);
+    return rc;
+}
