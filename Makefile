@@ -110,3 +110,6 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# Keep object files of the unit tests (make treats them as intermediate).
+.SECONDARY:

@@ -12,6 +12,7 @@ struct db_t {
     PGconn *conn;
     time_t last_attempt;      /* reconnect at most once per second */
     bool in_tx;
+    bool tx_lost;             /* the connection dropped inside a transaction */
     char sqlstate[6];
     char error[512];
 };
@@ -46,7 +47,18 @@ s_drop(db_t *self)
         metric_inc(metrics_counter("creance_db_disconnects_total",
                                    "PostgreSQL connections lost", NULL));
     }
-    self->in_tx = false;
+    /* A transaction dies with its connection. Until the caller ends it, no
+       statement may run on a new connection: it would run outside any
+       transaction, and a later COMMIT would "succeed" having written
+       nothing, or only part. */
+    if (self->in_tx)
+        self->tx_lost = true;
+}
+
+static void
+s_notice(void *arg, const char *message)
+{
+    log_warn("postgresql: %.*s", (int) strcspn(message, "\n"), message);
 }
 
 PGconn *
@@ -69,6 +81,7 @@ db_conn(db_t *self)
         return NULL;
     }
     /* Dates are dates and instants are UTC, whatever the server's defaults. */
+    PQsetNoticeProcessor(conn, s_notice, NULL);
     PGresult *r = PQexec(conn, "SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, YMD'");
     PQclear(r);
     self->conn = conn;
@@ -88,6 +101,11 @@ db_exec_ex(db_t *self, const char *sql, int nparams, const char *const *params,
 {
     self->sqlstate[0] = 0;
     self->error[0] = 0;
+    if (self->tx_lost) {
+        snprintf(self->error, sizeof self->error, "connection lost inside the transaction");
+        snprintf(self->sqlstate, sizeof self->sqlstate, "08006");
+        return NULL;
+    }
     PGconn *conn = db_conn(self);
     if (!conn) {
         snprintf(self->error, sizeof self->error, "database unavailable");
@@ -131,6 +149,7 @@ db_run(db_t *self, const char *sql, int nparams, const char *const *params)
 int
 db_begin(db_t *self)
 {
+    self->tx_lost = false;
     if (db_run(self, "BEGIN", 0, NULL) != 0)
         return -1;
     self->in_tx = true;
@@ -140,8 +159,13 @@ db_begin(db_t *self)
 int
 db_commit(db_t *self)
 {
+    if (!self->in_tx) {
+        snprintf(self->error, sizeof self->error, "COMMIT without BEGIN");
+        return -1;
+    }
     PGresult *r = db_exec(self, "COMMIT", 0, NULL);
     self->in_tx = false;
+    self->tx_lost = false;
     if (!r)
         return -1;
     /* COMMIT of a transaction that had failed "succeeds" with the tag
@@ -163,6 +187,7 @@ db_rollback(db_t *self)
         PQclear(r);
     }
     self->in_tx = false;
+    self->tx_lost = false;
 }
 
 const char *

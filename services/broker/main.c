@@ -19,7 +19,17 @@ typedef struct {
     metric_t *forwarded;
 } broker_t;
 
-/*  Forward one whole multi-frame message from `from` to `to`. */
+/*  Forward one whole multi-frame message from `from` to `to`, at most 1000
+    messages per call so the other direction gets its turn. XPUB does not
+    block at the high-water mark: it drops, and consumers catch up from
+    event_log. */
+static void
+s_send(void *dst, zmq_msg_t *msg, int more)
+{
+    if (zmq_msg_send(msg, dst, more ? ZMQ_SNDMORE : 0) < 0)
+        zmq_msg_close(msg);     /* on failure the message is still ours */
+}
+
 static int
 s_forward(zsock_t *from, zsock_t *to)
 {
@@ -32,12 +42,12 @@ s_forward(zsock_t *from, zsock_t *to)
             return i;
         }
         int more = zmq_msg_more(&msg);
-        zmq_msg_send(&msg, dst, more ? ZMQ_SNDMORE : 0);
+        s_send(dst, &msg, more);
         while (more) {
             zmq_msg_init(&msg);
             zmq_msg_recv(&msg, src, 0);
             more = zmq_msg_more(&msg);
-            zmq_msg_send(&msg, dst, more ? ZMQ_SNDMORE : 0);
+            s_send(dst, &msg, more);
         }
     }
     return 1000;

@@ -1,0 +1,738 @@
+/*  facts: the ledger rows and events of each kind of intake item. */
+#include "facts.h"
+#include "dates.h"
+#include "envelope.h"
+#include "log.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*  Text forms of SQL parameters. */
+typedef struct { char s[24]; } num_t;
+typedef struct { char s[11]; } day_t;
+
+static num_t
+s_num(int64_t v)
+{
+    num_t n;
+    snprintf(n.s, sizeof n.s, "%" PRId64, v);
+    return n;
+}
+
+static day_t
+s_day(int32_t days)
+{
+    day_t d;
+    date_format(days, d.s);
+    return d;
+}
+
+static int32_t
+s_pb_days(const Creance__Date *d)
+{
+    int32_t days = 0;
+    date_from_pb(d, &days);         /* validated before */
+    return days;
+}
+
+static int64_t
+s_get_i64(const PGresult *r, int row, int col)
+{
+    return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+static int32_t
+s_get_day(const PGresult *r, int row, int col)
+{
+    int32_t days = 0;
+    date_parse(PQgetvalue(r, row, col), &days);
+    return days;
+}
+
+/*  The envelope of one ledger event: header from envelope_init, the source
+    copied (envelope_clear frees it), the event set by the caller. */
+static void
+s_env_begin(fact_ctx_t *ctx, Creance__Envelope *env)
+{
+    envelope_init(env, ctx->tenant, "ledger", "intake");
+    env->source = strdup(ctx->source);
+}
+
+static int
+s_env_add(fact_ctx_t *ctx, Creance__Envelope *env)
+{
+    int rc = eventlog_add(ctx->events, env);
+    envelope_clear(env);
+    return rc;
+}
+
+int
+intake_fact_register(fact_ctx_t *ctx, int64_t id)
+{
+    num_t rid = s_num(id);
+    const char *params[] = { ctx->tenant, ctx->source, ctx->kind, ctx->external_id,
+                             (const char *) ctx->encoded, rid.s };
+    int lengths[] = { 0, 0, 0, 0, (int) ctx->encoded_len, 0 };
+    int formats[] = { 0, 0, 0, 0, 1, 0 };   /* the encoding is bytea, binary */
+    const char *sql = ctx->update
+        ? "UPDATE intake_items SET content_hash = sha256($5::bytea), result_id = $6::bigint "
+          "WHERE tenant = $1 AND source = $2 AND kind = $3 AND external_id = $4"
+        : "INSERT INTO intake_items (tenant, source, kind, external_id, content_hash, result_id) "
+          "VALUES ($1, $2, $3, $4, sha256($5::bytea), $6::bigint)";
+    PGresult *r = db_exec_ex(ctx->db, sql, 6, params, lengths, formats, 0);
+    if (!r)
+        return -1;
+    PQclear(r);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ debtor */
+
+/*  What is stored for a debtor, defaults applied: the event carries the
+    same values as the row. */
+typedef struct {
+    int kind;
+    const char *country, *language, *time_zone, *currency;
+    int64_t credit_limit;
+    int32_t terms;
+    num_t kind_s, limit_s, terms_s, assets_s, liabilities_s;
+    char *address_json;
+} debtor_row_t;
+
+static const char *
+s_or(const char *value, const char *dflt)
+{
+    return value && *value ? value : dflt;
+}
+
+static void
+s_debtor_row(const Creance__DebtorFact *f, debtor_row_t *row)
+{
+    row->kind = f->kind == CREANCE__DEBTOR_KIND__CONSUMER ? 2 : 1;
+    row->country = s_or(f->country, "FR");
+    row->language = s_or(f->language, "fr");
+    row->time_zone = s_or(f->time_zone, "Europe/Paris");
+    /* One currency for the debtor's figures (validate.c checked they agree). */
+    const Creance__Money *figure = f->credit_limit ? f->credit_limit
+                                 : f->current_assets ? f->current_assets : f->current_liabilities;
+    row->currency = figure ? figure->currency : "EUR";
+    row->credit_limit = f->credit_limit ? f->credit_limit->minor : 0;
+    /* proto3 cannot tell 0 from absent: 0 means "not given", the default
+       terms of 30 days. */
+    row->terms = f->payment_terms_days > 0 ? f->payment_terms_days : 30;
+    row->kind_s = s_num(row->kind);
+    row->limit_s = s_num(row->credit_limit);
+    row->terms_s = s_num(row->terms);
+    if (f->current_assets)
+        row->assets_s = s_num(f->current_assets->minor);
+    if (f->current_liabilities)
+        row->liabilities_s = s_num(f->current_liabilities->minor);
+
+    json_t *addr = json_object();
+    if (f->address) {
+        const struct { const char *key, *value; } parts[] = {
+            { "line1", f->address->line1 }, { "line2", f->address->line2 },
+            { "postal_code", f->address->postal_code }, { "city", f->address->city },
+            { "country", f->address->country },
+        };
+        for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+            if (parts[i].value && *parts[i].value)
+                json_object_set_new(addr, parts[i].key, json_string(parts[i].value));
+    }
+    row->address_json = json_dumps(addr, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(addr);
+}
+
+static fact_rc_t
+s_record_debtor(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id, intake_error_t *err)
+{
+    const Creance__DebtorFact *f = item->debtor;
+    debtor_row_t row;
+    memset(&row, 0, sizeof row);
+    s_debtor_row(f, &row);
+    const char *params[] = {
+        ctx->tenant, ctx->source, f->external_id, f->legal_name, f->company_id,
+        row.kind_s.s, row.country, row.language, row.time_zone, f->email, f->phone,
+        row.address_json, row.currency, row.limit_s.s, row.terms_s.s,
+        f->current_assets ? row.assets_s.s : NULL,
+        f->current_liabilities ? row.liabilities_s.s : NULL,
+    };
+    const char *sql = ctx->update
+        ? "UPDATE debtors SET legal_name = $4, company_id = $5, kind = $6::smallint, "
+          "country = $7, language = $8, time_zone = $9, email = $10, phone = $11, "
+          "address = $12::jsonb, currency = $13, credit_limit_minor = $14::bigint, "
+          "payment_terms_days = $15::int, current_assets_minor = $16::bigint, "
+          "current_liabilities_minor = $17::bigint, updated_at = now() "
+          "WHERE tenant = $1 AND source = $2 AND external_id = $3 RETURNING id"
+        : "INSERT INTO debtors (tenant, source, external_id, legal_name, company_id, kind, "
+          "country, language, time_zone, email, phone, address, currency, credit_limit_minor, "
+          "payment_terms_days, current_assets_minor, current_liabilities_minor) "
+          "VALUES ($1, $2, $3, $4, $5, $6::smallint, $7, $8, $9, $10, $11, $12::jsonb, $13, "
+          "$14::bigint, $15::int, $16::bigint, $17::bigint) RETURNING id";
+    PGresult *r = db_exec(ctx->db, sql, 17, params);
+    free(row.address_json);
+    if (!r)
+        return FACT_DB_ERROR;
+    if (PQntuples(r) != 1) {
+        /* Registered in intake_items but gone from debtors: nothing here
+           deletes debtors, so someone did it by hand. */
+        PQclear(r);
+        intake_fail(err, "unknown_debtor", "external_id",
+                    "debtor '%s' is registered but no longer in the ledger", f->external_id);
+        return FACT_REJECTED;
+    }
+    *id = s_get_i64(r, 0, 0);
+    PQclear(r);
+    if (intake_fact_register(ctx, *id) != 0)
+        return FACT_DB_ERROR;
+
+    Creance__Money limit = CREANCE__MONEY__INIT;
+    limit.minor = row.credit_limit;
+    limit.currency = (char *) row.currency;
+    Creance__DebtorCreated d = CREANCE__DEBTOR_CREATED__INIT;
+    d.debtor_id = *id;
+    d.external_id = f->external_id;
+    d.legal_name = f->legal_name;
+    d.company_id = f->company_id;
+    d.kind = (Creance__DebtorKind) row.kind;
+    d.country = (char *) row.country;
+    d.language = (char *) row.language;
+    d.time_zone = (char *) row.time_zone;
+    d.email = f->email;
+    d.phone = f->phone;
+    d.address = f->address;
+    d.credit_limit = &limit;
+    d.payment_terms_days = row.terms;
+    d.current_assets = f->current_assets;
+    d.current_liabilities = f->current_liabilities;
+
+    Creance__Envelope env;
+    s_env_begin(ctx, &env);
+    Creance__DebtorUpdated u = CREANCE__DEBTOR_UPDATED__INIT;
+    if (ctx->update) {
+        u.debtor = &d;
+        env.event_case = CREANCE__ENVELOPE__EVENT_DEBTOR_UPDATED;
+        env.debtor_updated = &u;
+    }
+    else {
+        env.event_case = CREANCE__ENVELOPE__EVENT_DEBTOR_CREATED;
+        env.debtor_created = &d;
+    }
+    return s_env_add(ctx, &env) == 0 ? FACT_RECORDED : FACT_DB_ERROR;
+}
+
+/* ----------------------------------------------------------------- invoice */
+
+static fact_rc_t
+s_record_invoice(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id, intake_error_t *err)
+{
+    const Creance__InvoiceFact *f = item->invoice;
+    day_t issue = s_day(s_pb_days(f->issue_date)), due = s_day(s_pb_days(f->due_date));
+    num_t amount = s_num(f->amount->minor), terms = s_num(f->terms_days);
+    const char *params[] = { ctx->tenant, ctx->source, f->debtor_external_id, f->external_id,
+                             f->number, issue.s, due.s, f->amount->currency, amount.s, terms.s };
+    /* The debtor is resolved in the same statement: no row, no debtor. */
+    PGresult *r = db_exec(ctx->db,
+        "INSERT INTO invoices (tenant, debtor_id, source, external_id, number, issue_date, "
+        "due_date, currency, amount_minor, open_minor, terms_days) "
+        "SELECT $1, d.id, $2, $4, $5, $6::date, $7::date, $8, $9::bigint, $9::bigint, $10::int "
+        "FROM debtors d WHERE d.tenant = $1 AND d.source = $2 AND d.external_id = $3 "
+        "RETURNING id, debtor_id", 10, params);
+    if (!r)
+        return FACT_DB_ERROR;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        intake_fail(err, "unknown_debtor", "debtor_external_id", "unknown debtor '%s' for source '%s'",
+                    f->debtor_external_id, ctx->source);
+        return FACT_REJECTED;
+    }
+    *id = s_get_i64(r, 0, 0);
+    int64_t debtor_id = s_get_i64(r, 0, 1);
+    PQclear(r);
+    if (intake_fact_register(ctx, *id) != 0)
+        return FACT_DB_ERROR;
+
+    Creance__InvoiceIssued e = CREANCE__INVOICE_ISSUED__INIT;
+    e.invoice_id = *id;
+    e.debtor_id = debtor_id;
+    e.external_id = f->external_id;
+    e.number = f->number;
+    e.issue_date = f->issue_date;
+    e.due_date = f->due_date;
+    e.amount = f->amount;
+    e.terms_days = f->terms_days;
+    Creance__Envelope env;
+    s_env_begin(ctx, &env);
+    env.event_case = CREANCE__ENVELOPE__EVENT_INVOICE_ISSUED;
+    env.invoice_issued = &e;
+    return s_env_add(ctx, &env) == 0 ? FACT_RECORDED : FACT_DB_ERROR;
+}
+
+/* ----------------------------------------------------------------- payment */
+
+typedef struct {
+    int64_t invoice_id;
+    int64_t open;                   /* before this payment */
+    int64_t amount;                 /* allocated by this payment */
+    int32_t due;
+} alloc_t;
+
+typedef struct {
+    alloc_t *v;
+    size_t n, cap;
+} allocs_t;
+
+static alloc_t *
+s_alloc_find(allocs_t *a, int64_t invoice_id)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (a->v[i].invoice_id == invoice_id)
+            return &a->v[i];
+    return NULL;
+}
+
+/*  Allocates up to the invoice's open amount from *remaining. One entry per
+    invoice: an invoice named twice, or named and also oldest, gets one. */
+static void
+s_alloc_take(allocs_t *a, int64_t invoice_id, int64_t open, int32_t due, int64_t *remaining)
+{
+    alloc_t *x = s_alloc_find(a, invoice_id);
+    if (!x) {
+        if (a->n == a->cap) {
+            a->cap = a->cap ? a->cap * 2 : 8;
+            a->v = realloc(a->v, a->cap * sizeof *a->v);
+        }
+        x = &a->v[a->n++];
+        x->invoice_id = invoice_id;
+        x->open = open;
+        x->amount = 0;
+        x->due = due;
+    }
+    int64_t left = x->open - x->amount;
+    int64_t take = left < *remaining ? left : *remaining;
+    if (take > 0) {
+        x->amount += take;
+        *remaining -= take;
+    }
+}
+
+/*  The named invoices, in the payer's order. */
+static fact_rc_t
+s_alloc_named(fact_ctx_t *ctx, const Creance__PaymentFact *f, int64_t debtor_id,
+              allocs_t *a, int64_t *remaining, intake_error_t *err)
+{
+    for (size_t i = 0; i < f->n_invoice_external_ids; i++) {
+        const char *ext = f->invoice_external_ids[i];
+        char field[48];
+        snprintf(field, sizeof field, "invoice_external_ids[%zu]", i);
+        const char *params[] = { ctx->tenant, ctx->source, ext };
+        PGresult *r = db_exec(ctx->db,
+            "SELECT id, debtor_id, currency, open_minor, due_date, status FROM invoices "
+            "WHERE tenant = $1 AND source = $2 AND external_id = $3 FOR UPDATE", 3, params);
+        if (!r)
+            return FACT_DB_ERROR;
+        if (PQntuples(r) != 1) {
+            PQclear(r);
+            intake_fail(err, "unknown_invoice", field, "unknown invoice '%s' for source '%s'",
+                        ext, ctx->source);
+            return FACT_REJECTED;
+        }
+        int64_t invoice_id = s_get_i64(r, 0, 0);
+        bool other_debtor = s_get_i64(r, 0, 1) != debtor_id;
+        char currency[8];
+        snprintf(currency, sizeof currency, "%s", PQgetvalue(r, 0, 2));
+        int64_t open = s_get_i64(r, 0, 3);
+        int32_t due = s_get_day(r, 0, 4);
+        bool is_open = strcmp(PQgetvalue(r, 0, 5), "open") == 0;
+        PQclear(r);
+        if (other_debtor) {
+            intake_fail(err, "invoice_mismatch", field,
+                        "invoice '%s' belongs to another debtor than '%s'", ext,
+                        f->debtor_external_id);
+            return FACT_REJECTED;
+        }
+        if (strcmp(currency, f->amount->currency) != 0) {
+            intake_fail(err, "currency_mismatch", field, "invoice '%s' is in %s, the payment in %s",
+                        ext, currency, f->amount->currency);
+            return FACT_REJECTED;
+        }
+        /* A named invoice already paid or closed takes nothing; the money
+           goes on to the oldest due. */
+        if (is_open && open > 0 && *remaining > 0)
+            s_alloc_take(a, invoice_id, open, due, remaining);
+    }
+    return FACT_RECORDED;
+}
+
+/*  Open invoices locked per page by the oldest-first allocation. A debtor
+    may have hundreds open while a payment usually settles one or two:
+    locking them all (FOR UPDATE writes every row) made a payment cost
+    milliseconds. */
+#define ALLOC_PAGE "16"
+
+/*  Then the debtor's open invoices in the payment's currency, oldest due
+    first, page by page (keyset on the index invoices_open_by_debtor). */
+static fact_rc_t
+s_alloc_oldest(fact_ctx_t *ctx, int64_t debtor_id, const char *currency, allocs_t *a,
+               int64_t *remaining)
+{
+    num_t debtor = s_num(debtor_id), after_id = s_num(0);
+    char after_due[16] = "-infinity";
+    while (*remaining > 0) {
+        const char *params[] = { ctx->tenant, debtor.s, currency, after_due, after_id.s };
+        PGresult *r = db_exec(ctx->db,
+            "SELECT id, open_minor, due_date FROM invoices "
+            "WHERE tenant = $1 AND debtor_id = $2::bigint AND open_minor > 0 "
+            "AND (due_date, id) > ($4::date, $5::bigint) "
+            "AND currency = $3 AND status = 'open' "
+            "ORDER BY due_date, id LIMIT " ALLOC_PAGE " FOR UPDATE", 5, params);
+        if (!r)
+            return FACT_DB_ERROR;
+        int rows = PQntuples(r);
+        for (int i = 0; i < rows && *remaining > 0; i++) {
+            int64_t invoice_id = s_get_i64(r, i, 0);
+            if (s_alloc_find(a, invoice_id))
+                continue;           /* named, and already given what it could take */
+            s_alloc_take(a, invoice_id, s_get_i64(r, i, 1), s_get_day(r, i, 2), remaining);
+        }
+        if (rows > 0) {
+            snprintf(after_due, sizeof after_due, "%s", PQgetvalue(r, rows - 1, 2));
+            after_id = s_num(s_get_i64(r, rows - 1, 0));
+        }
+        PQclear(r);
+        if (rows < atoi(ALLOC_PAGE))
+            break;                  /* no more open invoices */
+    }
+    return FACT_RECORDED;
+}
+
+/*  "{1,2,3}": a bigint[] parameter. */
+static char *
+s_array(const allocs_t *a, bool amounts)
+{
+    char *s = malloc(a->n * 22 + 3), *p = s;
+    *p++ = '{';
+    for (size_t i = 0; i < a->n; i++)
+        p += sprintf(p, "%s%" PRId64, i ? "," : "", amounts ? a->v[i].amount : a->v[i].invoice_id);
+    *p++ = '}';
+    *p = 0;
+    return s;
+}
+
+static fact_rc_t
+s_payment_events(fact_ctx_t *ctx, const Creance__PaymentFact *f, int64_t payment_id,
+                 int64_t debtor_id, const allocs_t *a, int64_t remaining)
+{
+    Creance__PaymentReceived rec = CREANCE__PAYMENT_RECEIVED__INIT;
+    rec.payment_id = payment_id;
+    rec.debtor_id = debtor_id;
+    rec.external_id = f->external_id;
+    rec.received_date = f->received_date;
+    rec.amount = f->amount;
+    rec.method = f->method;
+    Creance__Envelope env;
+    s_env_begin(ctx, &env);
+    env.event_case = CREANCE__ENVELOPE__EVENT_PAYMENT_RECEIVED;
+    env.payment_received = &rec;
+    if (s_env_add(ctx, &env) != 0)
+        return FACT_DB_ERROR;
+
+    size_t n = a->n;
+    Creance__Allocation *allocs = calloc(n ? n : 1, sizeof *allocs);
+    Creance__Allocation **ptrs = calloc(n ? n : 1, sizeof *ptrs);
+    Creance__Money *money = calloc(2 * (n ? n : 1), sizeof *money);
+    Creance__Date *dues = calloc(n ? n : 1, sizeof *dues);
+    for (size_t i = 0; i < n; i++) {
+        creance__allocation__init(&allocs[i]);
+        creance__money__init(&money[2 * i]);
+        creance__money__init(&money[2 * i + 1]);
+        money[2 * i].minor = a->v[i].amount;
+        money[2 * i].currency = f->amount->currency;
+        money[2 * i + 1].minor = a->v[i].open - a->v[i].amount;
+        money[2 * i + 1].currency = f->amount->currency;
+        date_to_pb(a->v[i].due, &dues[i]);
+        allocs[i].invoice_id = a->v[i].invoice_id;
+        allocs[i].amount = &money[2 * i];
+        allocs[i].invoice_open_after = &money[2 * i + 1];
+        allocs[i].due_date = &dues[i];
+        ptrs[i] = &allocs[i];
+    }
+    Creance__Money unapplied = CREANCE__MONEY__INIT;
+    unapplied.minor = remaining;
+    unapplied.currency = f->amount->currency;
+    Creance__PaymentAllocated al = CREANCE__PAYMENT_ALLOCATED__INIT;
+    al.payment_id = payment_id;
+    al.debtor_id = debtor_id;
+    al.received_date = f->received_date;
+    al.n_allocations = n;
+    al.allocations = ptrs;
+    al.unapplied = &unapplied;
+    s_env_begin(ctx, &env);
+    env.event_case = CREANCE__ENVELOPE__EVENT_PAYMENT_ALLOCATED;
+    env.payment_allocated = &al;
+    int rc = s_env_add(ctx, &env);
+    free(allocs);
+    free(ptrs);
+    free(money);
+    free(dues);
+    return rc == 0 ? FACT_RECORDED : FACT_DB_ERROR;
+}
+
+static fact_rc_t
+s_record_payment(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id, intake_error_t *err)
+{
+    const Creance__PaymentFact *f = item->payment;
+    const char *params[] = { ctx->tenant, ctx->source, f->debtor_external_id };
+    PGresult *r = db_exec(ctx->db,
+        "SELECT id FROM debtors WHERE tenant = $1 AND source = $2 AND external_id = $3",
+        3, params);
+    if (!r)
+        return FACT_DB_ERROR;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        intake_fail(err, "unknown_debtor", "debtor_external_id",
+                    "unknown debtor '%s' for source '%s'", f->debtor_external_id, ctx->source);
+        return FACT_REJECTED;
+    }
+    int64_t debtor_id = s_get_i64(r, 0, 0);
+    PQclear(r);
+
+    allocs_t a = { NULL, 0, 0 };
+    int64_t remaining = f->amount->minor;
+    fact_rc_t rc = s_alloc_named(ctx, f, debtor_id, &a, &remaining, err);
+    if (rc == FACT_RECORDED)
+        rc = s_alloc_oldest(ctx, debtor_id, f->amount->currency, &a, &remaining);
+    if (rc != FACT_RECORDED) {
+        free(a.v);
+        return rc;
+    }
+    /* Named invoices that took nothing leave no allocation row. */
+    size_t kept = 0;
+    for (size_t i = 0; i < a.n; i++)
+        if (a.v[i].amount > 0)
+            a.v[kept++] = a.v[i];
+    a.n = kept;
+
+    /* The payment, its allocations and the invoices' new open amounts in
+       one statement: one round trip however many invoices it pays. */
+    day_t received = s_day(s_pb_days(f->received_date));
+    num_t debtor = s_num(debtor_id), amount = s_num(f->amount->minor), unapplied = s_num(remaining);
+    char *ids = s_array(&a, false), *amounts = s_array(&a, true);
+    const char *wparams[] = { ctx->tenant, debtor.s, ctx->source, f->external_id, received.s,
+                              f->amount->currency, amount.s, unapplied.s, f->method, ids, amounts };
+    r = db_exec(ctx->db,
+        "WITH p AS (INSERT INTO payments (tenant, debtor_id, source, external_id, received_date, "
+        "    currency, amount_minor, unapplied_minor, method) "
+        "    VALUES ($1, $2::bigint, $3, $4, $5::date, $6, $7::bigint, $8::bigint, $9) RETURNING id), "
+        "a AS (SELECT * FROM unnest($10::bigint[], $11::bigint[]) AS a(invoice_id, amount)), "
+        "ins AS (INSERT INTO allocations (tenant, payment_id, invoice_id, currency, amount_minor) "
+        "    SELECT $1, p.id, a.invoice_id, $6, a.amount FROM p, a), "
+        "upd AS (UPDATE invoices i SET open_minor = i.open_minor - a.amount, "
+        "    status = CASE WHEN i.open_minor = a.amount THEN 'paid' ELSE i.status END, "
+        "    paid_date = CASE WHEN i.open_minor = a.amount THEN $5::date ELSE i.paid_date END "
+        "    FROM a WHERE i.tenant = $1 AND i.id = a.invoice_id) "
+        "SELECT id FROM p", 11, wparams);
+    free(ids);
+    free(amounts);
+    if (!r) {
+        free(a.v);
+        return FACT_DB_ERROR;
+    }
+    *id = s_get_i64(r, 0, 0);
+    PQclear(r);
+    if (intake_fact_register(ctx, *id) != 0) {
+        free(a.v);
+        return FACT_DB_ERROR;
+    }
+    rc = s_payment_events(ctx, f, *id, debtor_id, &a, remaining);
+    free(a.v);
+    return rc;
+}
+
+/* ----------------------------------------------------------------- dispute */
+
+static fact_rc_t
+s_open_dispute(fact_ctx_t *ctx, const Creance__DisputeFact *f, int64_t *id, intake_error_t *err)
+{
+    const char *params[] = { ctx->tenant, ctx->source, f->invoice_external_id };
+    PGresult *r = db_exec(ctx->db,
+        "SELECT id, debtor_id, currency, amount_minor, open_minor FROM invoices "
+        "WHERE tenant = $1 AND source = $2 AND external_id = $3", 3, params);
+    if (!r)
+        return FACT_DB_ERROR;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        intake_fail(err, "unknown_invoice", "invoice_external_id",
+                    "unknown invoice '%s' for source '%s'", f->invoice_external_id, ctx->source);
+        return FACT_REJECTED;
+    }
+    int64_t invoice_id = s_get_i64(r, 0, 0), debtor_id = s_get_i64(r, 0, 1);
+    char currency[8];
+    snprintf(currency, sizeof currency, "%s", PQgetvalue(r, 0, 2));
+    int64_t invoice_amount = s_get_i64(r, 0, 3), open = s_get_i64(r, 0, 4);
+    PQclear(r);
+
+    int64_t amount;
+    if (f->amount && f->amount->minor != 0) {
+        if (strcmp(f->amount->currency, currency) != 0) {
+            intake_fail(err, "currency_mismatch", "amount.currency",
+                        "'%s' differs from the invoice's currency %s", f->amount->currency, currency);
+            return FACT_REJECTED;
+        }
+        if (f->amount->minor > invoice_amount) {
+            intake_fail(err, "exceeds_invoice", "amount.minor",
+                        "%lld exceeds the invoice amount %lld", (long long) f->amount->minor,
+                        (long long) invoice_amount);
+            return FACT_REJECTED;
+        }
+        amount = f->amount->minor;
+    }
+    else if (open > 0)
+        amount = open;
+    else {
+        intake_fail(err, "nothing_open", "amount",
+                    "invoice '%s' has nothing open: give the disputed amount",
+                    f->invoice_external_id);
+        return FACT_REJECTED;
+    }
+
+    num_t debtor = s_num(debtor_id), invoice = s_num(invoice_id), amount_s = s_num(amount);
+    day_t opened = s_day(s_pb_days(f->opened_date));
+    const char *iparams[] = { ctx->tenant, debtor.s, invoice.s, ctx->source, f->external_id,
+                              currency, amount_s.s, f->reason, opened.s };
+    r = db_exec(ctx->db,
+        "INSERT INTO disputes (tenant, debtor_id, invoice_id, source, external_id, currency, "
+        "amount_minor, reason, opened_date) "
+        "VALUES ($1, $2::bigint, $3::bigint, $4, $5, $6, $7::bigint, $8, $9::date) RETURNING id",
+        9, iparams);
+    if (!r)
+        return FACT_DB_ERROR;
+    *id = s_get_i64(r, 0, 0);
+    PQclear(r);
+    if (intake_fact_register(ctx, *id) != 0)
+        return FACT_DB_ERROR;
+
+    Creance__Money money = CREANCE__MONEY__INIT;
+    money.minor = amount;
+    money.currency = currency;
+    Creance__DisputeOpened e = CREANCE__DISPUTE_OPENED__INIT;
+    e.dispute_id = *id;
+    e.debtor_id = debtor_id;
+    e.invoice_id = invoice_id;
+    e.amount = &money;
+    e.reason = f->reason;
+    e.opened_date = f->opened_date;
+    e.external_id = f->external_id;
+    Creance__Envelope env;
+    s_env_begin(ctx, &env);
+    env.event_case = CREANCE__ENVELOPE__EVENT_DISPUTE_OPENED;
+    env.dispute_opened = &e;
+    return s_env_add(ctx, &env) == 0 ? FACT_RECORDED : FACT_DB_ERROR;
+}
+
+static fact_rc_t
+s_resolve_dispute(fact_ctx_t *ctx, const Creance__DisputeFact *f, int64_t *id, intake_error_t *err)
+{
+    const char *params[] = { ctx->tenant, ctx->source, f->external_id };
+    PGresult *r = db_exec(ctx->db,
+        "SELECT d.id, d.debtor_id, d.invoice_id, d.opened_date, d.resolved_date, "
+        "coalesce(d.outcome, ''), i.external_id, d.amount_minor, d.currency "
+        "FROM disputes d JOIN invoices i ON i.tenant = d.tenant AND i.id = d.invoice_id "
+        "WHERE d.tenant = $1 AND d.source = $2 AND d.external_id = $3 FOR UPDATE OF d",
+        3, params);
+    if (!r)
+        return FACT_DB_ERROR;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        intake_fail(err, "unknown_dispute", "external_id", "unknown dispute '%s' for source '%s'",
+                    f->external_id, ctx->source);
+        return FACT_REJECTED;
+    }
+    int64_t dispute_id = s_get_i64(r, 0, 0), debtor_id = s_get_i64(r, 0, 1);
+    int64_t invoice_id = s_get_i64(r, 0, 2);
+    int32_t opened = s_get_day(r, 0, 3);
+    bool resolved = !PQgetisnull(r, 0, 4);
+    char resolved_on[11], outcome[64], invoice_ext[INTAKE_MAX_ID_BYTES + 1];
+    snprintf(resolved_on, sizeof resolved_on, "%s", resolved ? PQgetvalue(r, 0, 4) : "");
+    snprintf(outcome, sizeof outcome, "%s", PQgetvalue(r, 0, 5));
+    snprintf(invoice_ext, sizeof invoice_ext, "%s", PQgetvalue(r, 0, 6));
+    int64_t amount = s_get_i64(r, 0, 7);
+    char currency[8];
+    snprintf(currency, sizeof currency, "%s", PQgetvalue(r, 0, 8));
+    PQclear(r);
+
+    if (resolved) {
+        intake_fail(err, "already_resolved", "external_id",
+                    "dispute '%s' was already resolved on %s (outcome %s)", f->external_id,
+                    resolved_on, outcome);
+        return FACT_REJECTED;
+    }
+    if (f->invoice_external_id && *f->invoice_external_id
+        && strcmp(f->invoice_external_id, invoice_ext) != 0) {
+        intake_fail(err, "invoice_mismatch", "invoice_external_id",
+                    "dispute '%s' is on invoice '%s', not '%s'", f->external_id, invoice_ext,
+                    f->invoice_external_id);
+        return FACT_REJECTED;
+    }
+    int32_t resolved_days = s_pb_days(f->resolved_date);
+    if (resolved_days < opened) {
+        day_t a = s_day(resolved_days), b = s_day(opened);
+        intake_fail(err, "bad_date", "resolved_date", "%s is before the dispute's opened_date %s",
+                    a.s, b.s);
+        return FACT_REJECTED;
+    }
+    num_t did = s_num(dispute_id);
+    day_t on = s_day(resolved_days);
+    const char *uparams[] = { ctx->tenant, did.s, on.s, f->outcome };
+    if (db_run(ctx->db, "UPDATE disputes SET resolved_date = $3::date, outcome = $4 "
+                        "WHERE tenant = $1 AND id = $2::bigint", 4, uparams) != 0)
+        return FACT_DB_ERROR;
+    *id = dispute_id;
+    if (intake_fact_register(ctx, *id) != 0)
+        return FACT_DB_ERROR;
+
+    /* The whole disputed amount stops being disputed, whatever the outcome. */
+    Creance__Money money = CREANCE__MONEY__INIT;
+    money.minor = amount;
+    money.currency = currency;
+    Creance__DisputeResolved e = CREANCE__DISPUTE_RESOLVED__INIT;
+    e.amount = &money;
+    e.dispute_id = dispute_id;
+    e.debtor_id = debtor_id;
+    e.invoice_id = invoice_id;
+    e.outcome = f->outcome;
+    e.resolved_date = f->resolved_date;
+    Creance__Envelope env;
+    s_env_begin(ctx, &env);
+    env.event_case = CREANCE__ENVELOPE__EVENT_DISPUTE_RESOLVED;
+    env.dispute_resolved = &e;
+    return s_env_add(ctx, &env) == 0 ? FACT_RECORDED : FACT_DB_ERROR;
+}
+
+static fact_rc_t
+s_record_dispute(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id, intake_error_t *err)
+{
+    return item->dispute->resolve ? s_resolve_dispute(ctx, item->dispute, id, err)
+                                  : s_open_dispute(ctx, item->dispute, id, err);
+}
+
+/* ------------------------------------------------------------------- table */
+
+static const fact_handler_t s_handlers[] = {
+    { CREANCE__INTAKE_ITEM__FACT_DEBTOR,  "debtor",  s_record_debtor },
+    { CREANCE__INTAKE_ITEM__FACT_INVOICE, "invoice", s_record_invoice },
+    { CREANCE__INTAKE_ITEM__FACT_PAYMENT, "payment", s_record_payment },
+    { CREANCE__INTAKE_ITEM__FACT_DISPUTE, "dispute", s_record_dispute },
+};
+
+const fact_handler_t *
+intake_fact_handler(Creance__IntakeItem__FactCase fact_case)
+{
+    for (size_t i = 0; i < sizeof s_handlers / sizeof s_handlers[0]; i++)
+        if (s_handlers[i].fact_case == fact_case)
+            return &s_handlers[i];
+    return NULL;
+}

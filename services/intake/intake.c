@@ -1,0 +1,543 @@
+/*  intake: a burst of IntakeBatch requests in one transaction. */
+#include "intake.h"
+#include "facts.h"
+#include "validate.h"
+#include "dates.h"
+#include "eventlog.h"
+#include "log.h"
+#include "metrics.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct intake_t {
+    db_t *db;
+    long max_batch;
+    eventlog_batch_t *events;       /* of the burst in hand */
+    bool committed;                 /* events committed, not yet published */
+    zhashx_t *recorded;             /* idempotency keys recorded in this burst */
+    uint8_t *buf;                   /* an item's encoding, for its hash */
+    size_t cap;
+    metric_t *accepted, *duplicate, *rejected, *seconds, *published;
+};
+
+/* ---------------------------------------------------------------- requests */
+
+intake_request_t *
+intake_request_new(zmsg_t *route, Creance__IntakeBatch *batch)
+{
+    intake_request_t *self = calloc(1, sizeof *self);
+    self->route = route;
+    self->batch = batch;
+    self->received_us = now_us();
+    size_t n = batch->n_items ? batch->n_items : 1;
+    self->results = calloc(n, sizeof *self->results);
+    self->result_ptrs = calloc(n, sizeof *self->result_ptrs);
+    self->reject_keys = calloc(n, sizeof *self->reject_keys);
+    for (size_t i = 0; i < batch->n_items; i++) {
+        creance__item_result__init(&self->results[i]);
+        self->results[i].index = (int32_t) i;
+        self->result_ptrs[i] = &self->results[i];
+    }
+    return self;
+}
+
+static void
+s_free_text(char **s)
+{
+    if (*s && *s != (char *) protobuf_c_empty_string)
+        free(*s);
+    *s = (char *) protobuf_c_empty_string;
+}
+
+/*  Forgets the items' outcomes (the transaction did not commit). */
+static void
+s_clear_results(intake_request_t *self)
+{
+    for (size_t i = 0; i < self->batch->n_items; i++) {
+        Creance__ItemResult *r = &self->results[i];
+        s_free_text(&r->field);
+        s_free_text(&r->reason);
+        r->status = CREANCE__ITEM_STATUS__ITEM_STATUS_UNSPECIFIED;
+        r->id = 0;
+        self->reject_keys[i] = NULL;
+    }
+    self->accepted = self->duplicates = self->rejected = 0;
+}
+
+void
+intake_request_destroy(intake_request_t **self_p)
+{
+    intake_request_t *self = *self_p;
+    if (!self)
+        return;
+    s_clear_results(self);
+    free(self->results);
+    free(self->result_ptrs);
+    free(self->reject_keys);
+    free(self->error);
+    zmsg_destroy(&self->route);
+    creance__intake_batch__free_unpacked(self->batch, NULL);
+    free(self);
+    *self_p = NULL;
+}
+
+static void
+s_set_error(intake_request_t *self, const char *key, const char *field, const char *reason)
+{
+    free(self->error);
+    if (asprintf(&self->error, "%s: %s", field, reason) < 0)
+        self->error = NULL;
+    self->error_key = key;
+}
+
+zframe_t *
+intake_request_reply(const intake_request_t *self)
+{
+    Creance__IntakeReply reply = CREANCE__INTAKE_REPLY__INIT;
+    intake_error_t err;
+    /* Echo the batch id only when it is text we may send back. */
+    if (intake_check_text("batch_id", self->batch->batch_id, INTAKE_MAX_ID_BYTES, false, &err))
+        reply.batch_id = self->batch->batch_id;
+    if (self->error)
+        reply.error = self->error;
+    else {
+        reply.n_results = self->batch->n_items;
+        reply.results = self->result_ptrs;
+    }
+    zframe_t *frame = zframe_new(NULL, creance__intake_reply__get_packed_size(&reply));
+    creance__intake_reply__pack(&reply, zframe_data(frame));
+    return frame;
+}
+
+/* ------------------------------------------------------------------ intake */
+
+intake_t *
+intake_new(db_t *db, long max_batch)
+{
+    intake_t *self = calloc(1, sizeof *self);
+    self->db = db;
+    self->max_batch = max_batch;
+    self->events = eventlog_batch_new();
+    self->recorded = zhashx_new();
+    const char *items_help = "intake items by outcome";
+    self->accepted = metrics_counter("creance_intake_items_total", items_help, "status=\"accepted\"");
+    self->duplicate = metrics_counter("creance_intake_items_total", items_help, "status=\"duplicate\"");
+    self->rejected = metrics_counter("creance_intake_items_total", items_help, "status=\"rejected\"");
+    self->seconds = metrics_histogram("creance_intake_batch_seconds",
+                                      "time from receiving a batch to replying", NULL);
+    self->published = metrics_counter("creance_intake_events_published_total",
+                                      "ledger events published after commit", NULL);
+    return self;
+}
+
+void
+intake_destroy(intake_t **self_p)
+{
+    intake_t *self = *self_p;
+    if (!self)
+        return;
+    eventlog_batch_destroy(&self->events);
+    zhashx_destroy(&self->recorded);
+    free(self->buf);
+    free(self);
+    *self_p = NULL;
+}
+
+void
+intake_set_max_batch(intake_t *self, long max_batch)
+{
+    self->max_batch = max_batch;
+}
+
+db_t *
+intake_db(intake_t *self)
+{
+    return self->db;
+}
+
+static void
+s_reject(intake_request_t *req, size_t i, const intake_error_t *err)
+{
+    Creance__ItemResult *r = &req->results[i];
+    r->status = CREANCE__ITEM_STATUS__REJECTED;
+    r->field = strdup(err->field);
+    r->reason = strdup(err->reason);
+    req->reject_keys[i] = err->key;
+    req->rejected++;
+}
+
+/*  A statement of the item failed and was rolled back to its savepoint:
+    only this item is rejected. `sqlstate` and `msg` were saved before the
+    rollback overwrote them. */
+static void
+s_reject_db(intake_request_t *req, size_t i, const char *sqlstate, const char *msg,
+            const char *external_id)
+{
+    intake_error_t err;
+    if (strcmp(sqlstate, "23505") == 0)
+        intake_fail(&err, "conflict", "external_id",
+                    "conflict: recorded at the same time by another writer; resend the item");
+    else if (strncmp(sqlstate, "23", 2) == 0)
+        intake_fail(&err, "db_constraint", "item", "refused by the database: %s", msg);
+    else {
+        intake_fail(&err, "db_error", "item",
+                    "database error (SQLSTATE %s), resend the item: %s", sqlstate, msg);
+        log_warn("item failed in the database tenant=%s source=%s external_id=%s sqlstate=%s "
+                 "error=\"%s\"", req->batch->tenant, req->batch->source, external_id, sqlstate, msg);
+    }
+    s_reject(req, i, &err);
+}
+
+/*  Encodes the item (the idempotency hash is over these bytes). */
+static size_t
+s_encode(intake_t *self, const Creance__IntakeItem *item)
+{
+    size_t size = creance__intake_item__get_packed_size(item);
+    if (size > self->cap) {
+        self->cap = size * 2;
+        self->buf = realloc(self->buf, self->cap);
+    }
+    return creance__intake_item__pack(item, self->buf);
+}
+
+/*  An element of a text[] literal: quoted, with backslash and " escaped. */
+static void
+s_append_quoted(zchunk_t *out, const char *s)
+{
+    zchunk_extend(out, "\"", 1);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            zchunk_extend(out, "\\", 1);
+        zchunk_extend(out, p, 1);
+    }
+    zchunk_extend(out, "\"", 1);
+}
+
+/*  Idempotency keys already registered, for one request: a single query
+    instead of one per item. New items (the usual case) then skip their
+    own lookup; the ones found (replays, conflicts, debtor updates) and the
+    ones recorded earlier in this burst are looked up one by one. */
+static int
+s_prefetch_known(intake_t *self, intake_request_t *req, const bool *valid, bool *known)
+{
+    const Creance__IntakeBatch *batch = req->batch;
+    size_t n = 0;
+    size_t *index = calloc(batch->n_items ? batch->n_items : 1, sizeof *index);
+    zchunk_t *kinds = zchunk_new(NULL, 1024), *ids = zchunk_new(NULL, 4096);
+    zchunk_extend(kinds, "{", 1);
+    zchunk_extend(ids, "{", 1);
+    for (size_t i = 0; i < batch->n_items; i++) {
+        known[i] = false;
+        if (!valid[i])
+            continue;
+        if (n) {
+            zchunk_extend(kinds, ",", 1);
+            zchunk_extend(ids, ",", 1);
+        }
+        s_append_quoted(kinds, intake_item_kind(batch->items[i]));
+        s_append_quoted(ids, intake_item_external_id(batch->items[i]));
+        index[n++] = i;
+    }
+    zchunk_extend(kinds, "}", 2);           /* with the NUL */
+    zchunk_extend(ids, "}", 2);
+    int rc = 0;
+    if (n > 0) {
+        const char *params[] = { batch->tenant, batch->source, (const char *) zchunk_data(kinds),
+                                 (const char *) zchunk_data(ids) };
+        PGresult *r = db_exec(self->db,
+            "SELECT k.i FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS k(kind, ext, i) "
+            "JOIN intake_items it ON it.tenant = $1 AND it.source = $2 "
+            "AND it.kind = k.kind AND it.external_id = k.ext", 4, params);
+        if (!r)
+            rc = -1;
+        else {
+            for (int row = 0; row < PQntuples(r); row++) {
+                long k = strtol(PQgetvalue(r, row, 0), NULL, 10);
+                if (k >= 1 && (size_t) k <= n)
+                    known[index[k - 1]] = true;
+            }
+            PQclear(r);
+        }
+    }
+    zchunk_destroy(&kinds);
+    zchunk_destroy(&ids);
+    free(index);
+    return rc;
+}
+
+/*  Key of an item recorded in this burst (not yet visible to a prefetch
+    made before it was recorded). */
+static void
+s_burst_key(char *out, size_t len, const Creance__IntakeBatch *b, const Creance__IntakeItem *item)
+{
+    snprintf(out, len, "%s\x1f%s\x1f%s\x1f%s", b->tenant, b->source, intake_item_kind(item),
+             intake_item_external_id(item));
+}
+
+/*  0 when the item has its result, -1 when the transaction is broken.
+    `lookup`: the key may be registered, check intake_items first. */
+static int
+s_process_item(intake_t *self, intake_request_t *req, size_t i, bool lookup)
+{
+    const Creance__IntakeBatch *batch = req->batch;
+    const Creance__IntakeItem *item = batch->items[i];
+    Creance__ItemResult *res = &req->results[i];
+    intake_error_t err;
+    fact_ctx_t ctx = {
+        .db = self->db, .events = self->events, .tenant = batch->tenant, .source = batch->source,
+        .kind = intake_item_kind(item), .external_id = intake_item_external_id(item),
+    };
+    ctx.encoded_len = s_encode(self, item);
+    ctx.encoded = self->buf;
+
+    PGresult *r = NULL;
+    if (lookup) {
+        const char *params[] = { ctx.tenant, ctx.source, ctx.kind, ctx.external_id,
+                                 (const char *) ctx.encoded };
+        int lengths[] = { 0, 0, 0, 0, (int) ctx.encoded_len };
+        int formats[] = { 0, 0, 0, 0, 1 };
+        r = db_exec_ex(self->db,
+            "SELECT result_id, content_hash = sha256($5::bytea) FROM intake_items "
+            "WHERE tenant = $1 AND source = $2 AND kind = $3 AND external_id = $4",
+            5, params, lengths, formats, 0);
+        if (!r)
+            return -1;
+    }
+    if (r && PQntuples(r) == 1) {
+        int64_t first = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        bool same = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+        PQclear(r);
+        if (same) {
+            res->status = CREANCE__ITEM_STATUS__DUPLICATE;
+            res->id = first;
+            req->duplicates++;
+            return 0;
+        }
+        /* For a debtor, new content under a known key is master data
+           changing (a new address, a new credit limit): an update. */
+        if (item->fact_case != CREANCE__INTAKE_ITEM__FACT_DEBTOR) {
+            intake_fail(&err, "conflict", "external_id",
+                        "conflict: already recorded with different content (id %" PRId64 ")", first);
+            s_reject(req, i, &err);
+            return 0;
+        }
+        ctx.update = true;
+    }
+    else if (r)
+        PQclear(r);
+
+    if (db_run(self->db, "SAVEPOINT item", 0, NULL) != 0)
+        return -1;
+    int64_t id = 0;
+    fact_rc_t rc = intake_fact_handler(item->fact_case)->record(&ctx, item, &id, &err);
+    if (rc == FACT_RECORDED) {
+        if (db_run(self->db, "RELEASE SAVEPOINT item", 0, NULL) != 0)
+            return -1;
+        res->status = CREANCE__ITEM_STATUS__ACCEPTED;
+        res->id = id;
+        req->accepted++;
+        if (!ctx.update) {
+            char key[4 * (INTAKE_MAX_ID_BYTES + 1)];
+            s_burst_key(key, sizeof key, batch, item);
+            zhashx_insert(self->recorded, key, (void *) 1);
+        }
+        return 0;
+    }
+    char sqlstate[6], msg[400];
+    snprintf(sqlstate, sizeof sqlstate, "%s", db_last_sqlstate(self->db));
+    snprintf(msg, sizeof msg, "%s", db_last_error(self->db));
+    /* A broken connection fails here too: ROLLBACK TO outside the
+       transaction (or without a connection) is an error, never a no-op. */
+    if (db_run(self->db, "ROLLBACK TO SAVEPOINT item", 0, NULL) != 0
+        || db_run(self->db, "RELEASE SAVEPOINT item", 0, NULL) != 0)
+        return -1;
+    if (rc == FACT_REJECTED)
+        s_reject(req, i, &err);
+    else
+        s_reject_db(req, i, sqlstate, msg, ctx.external_id);
+    return 0;
+}
+
+/*  The items of one request: validation, one prefetch of the known keys,
+    then each valid item. 0, or -1 when the transaction is broken. */
+static int
+s_process_request(intake_t *self, intake_request_t *req)
+{
+    const Creance__IntakeBatch *batch = req->batch;
+    size_t n = batch->n_items ? batch->n_items : 1;
+    bool *valid = calloc(n, sizeof *valid), *known = calloc(n, sizeof *known);
+    for (size_t i = 0; i < batch->n_items; i++) {
+        intake_error_t err;
+        valid[i] = intake_validate_item(batch->items[i], &err);
+        if (!valid[i])
+            s_reject(req, i, &err);
+    }
+    int rc = s_prefetch_known(self, req, valid, known);
+    for (size_t i = 0; i < batch->n_items && rc == 0; i++) {
+        if (!valid[i])
+            continue;
+        char key[4 * (INTAKE_MAX_ID_BYTES + 1)];
+        s_burst_key(key, sizeof key, batch, batch->items[i]);
+        bool lookup = known[i] || zhashx_lookup(self->recorded, key);
+        rc = s_process_item(self, req, i, lookup);
+    }
+    free(valid);
+    free(known);
+    return rc;
+}
+
+/*  Tenants seen in this burst: one query per tenant, not per request. */
+typedef struct {
+    const char *tenant;
+    bool exists;
+} tenant_seen_t;
+
+/*  1 known, 0 unknown, -1 database error. */
+static int
+s_tenant_known(intake_t *self, tenant_seen_t *seen, size_t *nseen, const char *tenant)
+{
+    for (size_t i = 0; i < *nseen; i++)
+        if (strcmp(seen[i].tenant, tenant) == 0)
+            return seen[i].exists;
+    const char *params[] = { tenant };
+    PGresult *r = db_exec(self->db, "SELECT 1 FROM tenants WHERE id = $1", 1, params);
+    if (!r)
+        return -1;
+    bool exists = PQntuples(r) == 1;
+    PQclear(r);
+    if (*nseen < INTAKE_BURST_REQUESTS) {
+        seen[*nseen].tenant = tenant;
+        seen[*nseen].exists = exists;
+        (*nseen)++;
+    }
+    return exists;
+}
+
+int
+intake_process(intake_t *self, intake_request_t **reqs, size_t n)
+{
+    size_t todo = 0;
+    for (size_t k = 0; k < n; k++) {
+        intake_error_t err;
+        reqs[k]->in_transaction = false;
+        if (!intake_validate_batch(reqs[k]->batch, self->max_batch, &err))
+            s_set_error(reqs[k], err.key, err.field, err.reason);
+        else {
+            reqs[k]->in_transaction = true;
+            todo++;
+        }
+    }
+    if (todo == 0)
+        return 0;
+
+    zhashx_purge(self->recorded);
+    if (db_begin(self->db) != 0)
+        goto unavailable;
+
+    tenant_seen_t seen[INTAKE_BURST_REQUESTS];
+    size_t nseen = 0;
+    for (size_t k = 0; k < n; k++) {
+        intake_request_t *req = reqs[k];
+        if (!req->in_transaction)
+            continue;
+        int known = s_tenant_known(self, seen, &nseen, req->batch->tenant);
+        if (known < 0)
+            goto failed;
+        if (!known) {
+            char reason[INTAKE_MAX_ID_BYTES + 32];
+            snprintf(reason, sizeof reason, "unknown tenant '%s'", req->batch->tenant);
+            s_set_error(req, "unknown_tenant", "tenant", reason);
+            continue;
+        }
+        if (s_process_request(self, req) != 0)
+            goto failed;
+    }
+    if (eventlog_flush(self->events, self->db) != 0)
+        goto failed;
+    if (db_commit(self->db) != 0) {
+        log_error("commit failed: %s", db_last_error(self->db));
+        goto failed_committing;
+    }
+    self->committed = eventlog_count(self->events) > 0;
+    return 0;
+
+failed:
+    log_error("burst rolled back requests=%zu error=\"%s\"", todo, db_last_error(self->db));
+    db_rollback(self->db);
+failed_committing:
+    eventlog_reset(self->events);
+unavailable:
+    for (size_t k = 0; k < n; k++) {
+        if (!reqs[k]->in_transaction)
+            continue;
+        s_clear_results(reqs[k]);
+        s_set_error(reqs[k], "db_unavailable", "database", "unavailable, resend the batch");
+    }
+    return -1;
+}
+
+/*  Log lines carry the sender's strings; unreadable ones are replaced. */
+static const char *
+s_printable(const char *s)
+{
+    if (!s)
+        return "";
+    size_t len = strlen(s);
+    return len <= INTAKE_MAX_ID_BYTES && intake_utf8_valid(s, len, NULL) ? s : "(unprintable)";
+}
+
+static void
+s_count_reason(const char *key)
+{
+    char labels[96];
+    snprintf(labels, sizeof labels, "reason=\"%s\"", key ? key : "other");
+    metric_inc(metrics_counter("creance_intake_rejected_total",
+                               "rejections (whole batches and items) by reason", labels));
+}
+
+void
+intake_request_done(intake_t *self, const intake_request_t *req)
+{
+    const Creance__IntakeBatch *b = req->batch;
+    double seconds = (double) (now_us() - req->received_us) / 1e6;
+    metric_observe(self->seconds, seconds);
+    const char *tenant = s_printable(b->tenant), *source = s_printable(b->source),
+               *batch_id = s_printable(b->batch_id);
+    if (req->error) {
+        s_count_reason(req->error_key);
+        log_info("batch rejected tenant=%s source=%s batch_id=%s items=%zu error=\"%s\" ms=%.1f",
+                 tenant, source, batch_id, b->n_items, req->error, seconds * 1e3);
+        return;
+    }
+    metric_add(self->accepted, req->accepted);
+    metric_add(self->duplicate, req->duplicates);
+    metric_add(self->rejected, req->rejected);
+    for (size_t i = 0; i < b->n_items && req->rejected; i++) {
+        const Creance__ItemResult *r = &req->results[i];
+        if (r->status != CREANCE__ITEM_STATUS__REJECTED)
+            continue;
+        s_count_reason(req->reject_keys[i]);
+        const char *ext = intake_item_external_id(b->items[i]);
+        log_info("item rejected tenant=%s source=%s batch_id=%s index=%zu kind=%s external_id=%s "
+                 "field=%s reason=\"%s\"", tenant, source, batch_id, i,
+                 intake_item_kind(b->items[i]) ? intake_item_kind(b->items[i]) : "none",
+                 s_printable(ext), r->field, r->reason);
+    }
+    log_info("batch recorded tenant=%s source=%s batch_id=%s items=%zu accepted=%d duplicate=%d "
+             "rejected=%d ms=%.1f", tenant, source, batch_id, b->n_items, req->accepted,
+             req->duplicates, req->rejected, seconds * 1e3);
+}
+
+int
+intake_publish(intake_t *self, bus_t *bus)
+{
+    if (!self->committed)
+        return 0;
+    self->committed = false;
+    int sent = eventlog_publish(self->events, bus);
+    metric_add(self->published, sent);
+    return sent;
+}

@@ -1,0 +1,171 @@
+/*  creance-intake: records invoices, payments, debtors and disputes sent by
+    billing systems, and publishes the ledger events.
+
+    One zloop: the ROUTER endpoint (IntakeBatch -> IntakeReply, see
+    endpoint.h) and the HTTP server (/healthz, /metrics). When the endpoint
+    is readable, every waiting request (up to a burst) is processed in one
+    transaction (intake.h); replies go out after COMMIT, then the events
+    are published. */
+#include <stdlib.h>
+
+#include "bus.h"
+#include "db.h"
+#include "endpoint.h"
+#include "http.h"
+#include "intake.h"
+#include "log.h"
+#include "service.h"
+
+static const config_entry_t s_config[] = {
+    { "CREANCE_INTAKE_ENDPOINT", "tcp://127.0.0.1:5560", false,
+      "billing feeds: ROUTER endpoint speaking the REQ envelope (binds)" },
+    { "CREANCE_INTAKE_HTTP", "127.0.0.1:8081", false, "health and metrics (host:port)" },
+    { "CREANCE_INTAKE_MAX_BATCH", "5000", false, "most items accepted in one IntakeBatch" },
+    { NULL, NULL, false, NULL }
+};
+
+/*  Invalid messages read in one go, beside the burst: a flood of garbage
+    must not keep the loop from its other work. */
+#define MAX_INVALID_PER_READ 256
+
+/*  At exit, how long queued events may take to reach the broker. */
+#define DRAIN_LINGER_MS 2000
+
+typedef struct {
+    config_t *config;
+    db_t *db;
+    bus_t *bus;
+    intake_t *intake;
+    zsock_t *router;
+} app_t;
+
+static long
+s_max_batch(config_t *config)
+{
+    long n = config_get_int(config, "CREANCE_INTAKE_MAX_BATCH", 5000);
+    if (n < 1) {
+        log_warn("config CREANCE_INTAKE_MAX_BATCH=%ld must be at least 1; using 5000", n);
+        n = 5000;
+    }
+    return n;
+}
+
+static int
+s_on_request(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    app_t *app = arg;
+    /* Draining: take no new work; the sender's REQ times out and resends. */
+    if (service_stopping())
+        return -1;
+    intake_request_t *reqs[INTAKE_BURST_REQUESTS];
+    size_t n = 0, items = 0, invalid = 0;
+    while (n < INTAKE_BURST_REQUESTS && items < INTAKE_BURST_ITEMS && invalid < MAX_INVALID_PER_READ) {
+        intake_request_t *req;
+        int rc = intake_endpoint_recv(sock, &req);
+        if (rc == 0)
+            break;
+        if (rc < 0) {
+            invalid++;
+            continue;
+        }
+        reqs[n++] = req;
+        items += req->batch->n_items;
+    }
+    if (n == 0)
+        return 0;
+    intake_process(app->intake, reqs, n);
+    for (size_t k = 0; k < n; k++) {
+        intake_endpoint_reply(sock, reqs[k]);
+        intake_request_done(app->intake, reqs[k]);
+        intake_request_destroy(&reqs[k]);
+    }
+    intake_publish(app->intake, app->bus);
+    return 0;
+}
+
+static const char *
+s_health(void *arg)
+{
+    app_t *app = arg;
+    return db_ready(app->db) ? NULL : "database unavailable";
+}
+
+/*  Single-threaded: a burst is committed, answered and published inside
+    one handler, so nothing is in flight here. Publish anything committed
+    and not yet published all the same: committed work is never left
+    only in event_log when we could send it now. */
+static void
+s_drain(void *arg)
+{
+    app_t *app = arg;
+    int sent = intake_publish(app->intake, app->bus);
+    /* Services run with linger 0 (service.c): what is still queued in the
+       PUB socket at exit would be dropped. Give it a bounded moment to
+       reach the broker, so subscribers get the last burst live rather
+       than from event_log on their next catch-up. */
+    zsock_set_linger(bus_sock(app->bus), DRAIN_LINGER_MS);
+    log_info("intake drained published=%d", sent);
+}
+
+static void
+s_reload(void *arg)
+{
+    app_t *app = arg;
+    intake_set_max_batch(app->intake, s_max_batch(app->config));
+}
+
+static const http_route_t s_routes[] = {
+    { NULL, NULL, NULL }
+};
+
+int
+main(void)
+{
+    service_t *service = service_new("intake", s_config);
+    if (!service)
+        return EXIT_FAILURE;
+    int rc = EXIT_FAILURE;
+    app_t app = { .config = service_config(service) };
+    http_server_t *http = NULL;
+
+    /* The database may be down at start: requests are then answered
+       "unavailable" and /healthz says so until it comes back. */
+    app.db = db_new(config_get(app.config, "CREANCE_DB_URL"));
+    app.bus = bus_pub_new(config_get(app.config, "CREANCE_BROKER_PUB"));
+    if (!app.db || !app.bus)
+        goto done;
+    app.intake = intake_new(app.db, s_max_batch(app.config));
+
+    const char *endpoint = config_get(app.config, "CREANCE_INTAKE_ENDPOINT");
+    app.router = zsock_new(ZMQ_ROUTER);
+    zsock_set_maxmsgsize(app.router, ENDPOINT_HARD_LIMIT);
+    if (zsock_bind(app.router, "%s", endpoint) < 0) {
+        log_error("cannot bind endpoint=%s: %s", endpoint, zmq_strerror(zmq_errno()));
+        goto done;
+    }
+    const char *addr = config_get(app.config, "CREANCE_INTAKE_HTTP");
+    http = http_server_new(addr, s_routes, &app, 4096);
+    if (!http) {
+        log_error("http server not started addr=%s", addr);
+        goto done;
+    }
+    http_server_set_health(http, s_health, &app);
+
+    zloop_t *loop = service_loop(service);
+    if (zloop_reader(loop, app.router, s_on_request, &app) != 0 || http_server_attach(http, loop))
+        goto done;
+    service_on_drain(service, s_drain, &app);
+    service_on_reload(service, s_reload, &app);
+    log_info("intake ready endpoint=%s http=%s port=%d max_batch=%ld", endpoint, addr,
+             http_server_port(http), s_max_batch(app.config));
+    rc = service_run(service);
+
+done:
+    http_server_destroy(&http);
+    zsock_destroy(&app.router);
+    intake_destroy(&app.intake);
+    bus_destroy(&app.bus);
+    db_destroy(&app.db);
+    service_destroy(&service);
+    return rc;
+}

@@ -1,0 +1,381 @@
+/*  validate: the checks on an intake item that need no database. */
+#include "validate.h"
+#include "money.h"
+#include "dates.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+bool
+intake_fail(intake_error_t *err, const char *key, const char *field, const char *fmt, ...)
+{
+    err->key = key;
+    snprintf(err->field, sizeof err->field, "%s", field);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->reason, sizeof err->reason, fmt, ap);
+    va_end(ap);
+    /* A reason cut by the buffer may end inside a multi-byte character, and
+       a value read back from the database was cut to fit too: stop before
+       the first invalid byte, or the reply (proto3 strings are UTF-8)
+       would not decode. */
+    size_t bad;
+    if (!intake_utf8_valid(err->reason, strlen(err->reason), &bad))
+        err->reason[bad] = 0;
+    if (!intake_utf8_valid(err->field, strlen(err->field), &bad))
+        err->field[bad] = 0;
+    return false;
+}
+
+bool
+intake_utf8_valid(const char *str, size_t len, size_t *bad_at)
+{
+    const unsigned char *s = (const unsigned char *) str;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t need;
+        uint32_t cp, min;
+        if (c >= 0xc2 && c <= 0xdf)             /* 0xc0, 0xc1 would be overlong */
+            need = 1, cp = c & 0x1f, min = 0x80;
+        else if (c >= 0xe0 && c <= 0xef)
+            need = 2, cp = c & 0x0f, min = 0x800;
+        else if (c >= 0xf0 && c <= 0xf4)        /* above 0xf4 is past U+10FFFF */
+            need = 3, cp = c & 0x07, min = 0x10000;
+        else
+            goto bad;                           /* stray continuation byte or 0xf5..0xff */
+        if (len - i <= need)
+            goto bad;                           /* truncated */
+        for (size_t k = 1; k <= need; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                goto bad;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            goto bad;                           /* overlong, out of range, surrogate */
+        i += need + 1;
+    }
+    return true;
+bad:
+    if (bad_at)
+        *bad_at = i;
+    return false;
+}
+
+bool
+intake_check_text(const char *field, const char *value, size_t limit, bool required,
+                  intake_error_t *err)
+{
+    size_t len = value ? strlen(value) : 0;
+    if (len == 0)
+        return required ? intake_fail(err, "missing_field", field, "missing") : true;
+    size_t bad;
+    if (!intake_utf8_valid(value, len, &bad))
+        return intake_fail(err, "bad_utf8", field, "not valid UTF-8 (at byte %zu)", bad);
+    if (len > limit)
+        return intake_fail(err, "too_long", field, "too long: %zu bytes, the limit is %zu",
+                           len, limit);
+    return true;
+}
+
+bool
+intake_check_date(const char *field, const Creance__Date *date, bool required, int32_t *days,
+                  intake_error_t *err)
+{
+    if (!date)
+        return required ? intake_fail(err, "missing_field", field, "missing") : true;
+    if (!date_from_pb(date, days))
+        return intake_fail(err, "bad_date", field, "not a valid date (year %d, month %d, day %d)",
+                           date->year, date->month, date->day);
+    if (date->year < INTAKE_MIN_YEAR || date->year > INTAKE_MAX_YEAR)
+        return intake_fail(err, "bad_date", field,
+                           "year %d is outside %d..%d", date->year, INTAKE_MIN_YEAR,
+                           INTAKE_MAX_YEAR);
+    return true;
+}
+
+bool
+intake_check_money(const char *field, const Creance__Money *money, bool allow_zero,
+                   intake_error_t *err)
+{
+    char sub[96];
+    if (!money)
+        return intake_fail(err, "missing_field", field, "missing");
+    snprintf(sub, sizeof sub, "%s.currency", field);
+    const char *cur = money->currency ? money->currency : "";
+    if (!*cur)
+        return intake_fail(err, "missing_field", sub, "missing");
+    if (!currency_known(cur)) {
+        /* Echo the code only when it is short plain text. */
+        bool printable = strlen(cur) <= 8 && intake_utf8_valid(cur, strlen(cur), NULL);
+        return intake_fail(err, "unknown_currency", sub,
+                           "unknown currency '%s' (expected an ISO 4217 code such as EUR)",
+                           printable ? cur : "?");
+    }
+    snprintf(sub, sizeof sub, "%s.minor", field);
+    if (money->minor < 0 || (money->minor == 0 && !allow_zero))
+        return intake_fail(err, "bad_amount", sub, "must be %s 0 (got %lld)",
+                           allow_zero ? "at least" : "greater than", (long long) money->minor);
+    return true;
+}
+
+bool
+intake_check_country(const char *field, const char *value, intake_error_t *err)
+{
+    if (!value || !*value)
+        return true;
+    if (!intake_check_text(field, value, INTAKE_MAX_ID_BYTES, false, err))
+        return false;
+    if (strlen(value) != 2 || value[0] < 'A' || value[0] > 'Z' || value[1] < 'A' || value[1] > 'Z')
+        return intake_fail(err, "bad_value", field,
+                           "'%s' is not an ISO 3166-1 alpha-2 code (two upper-case letters)", value);
+    return true;
+}
+
+/*  Table of a message's text fields and their limits: one place to read
+    which field may hold what. */
+typedef struct {
+    const char *field;
+    size_t offset;
+    size_t limit;
+    bool required;
+} text_rule_t;
+
+static bool
+s_check_texts(const void *msg, const text_rule_t *rules, intake_error_t *err)
+{
+    for (const text_rule_t *r = rules; r->field; r++) {
+        const char *value = *(const char *const *) ((const char *) msg + r->offset);
+        if (!intake_check_text(r->field, value, r->limit, r->required, err))
+            return false;
+    }
+    return true;
+}
+
+#define TEXT(type, name, limit, required) { #name, offsetof(type, name), limit, required }
+
+static const text_rule_t s_debtor_texts[] = {
+    TEXT(Creance__DebtorFact, external_id, INTAKE_MAX_ID_BYTES, true),
+    TEXT(Creance__DebtorFact, legal_name, INTAKE_MAX_ID_BYTES, true),
+    TEXT(Creance__DebtorFact, company_id, INTAKE_MAX_ID_BYTES, false),
+    TEXT(Creance__DebtorFact, language, INTAKE_MAX_ID_BYTES, false),
+    TEXT(Creance__DebtorFact, time_zone, INTAKE_MAX_ID_BYTES, false),
+    TEXT(Creance__DebtorFact, email, INTAKE_MAX_ID_BYTES, false),
+    TEXT(Creance__DebtorFact, phone, INTAKE_MAX_ID_BYTES, false),
+    { NULL, 0, 0, false }
+};
+
+static const text_rule_t s_address_texts[] = {
+    { "address.line1", offsetof(Creance__PostalAddress, line1), INTAKE_MAX_LINE_BYTES, false },
+    { "address.line2", offsetof(Creance__PostalAddress, line2), INTAKE_MAX_LINE_BYTES, false },
+    { "address.postal_code", offsetof(Creance__PostalAddress, postal_code), INTAKE_MAX_ID_BYTES, false },
+    { "address.city", offsetof(Creance__PostalAddress, city), INTAKE_MAX_ID_BYTES, false },
+    { NULL, 0, 0, false }
+};
+
+static const text_rule_t s_invoice_texts[] = {
+    TEXT(Creance__InvoiceFact, external_id, INTAKE_MAX_ID_BYTES, true),
+    TEXT(Creance__InvoiceFact, debtor_external_id, INTAKE_MAX_ID_BYTES, true),
+    TEXT(Creance__InvoiceFact, number, INTAKE_MAX_ID_BYTES, true),
+    { NULL, 0, 0, false }
+};
+
+static const text_rule_t s_payment_texts[] = {
+    TEXT(Creance__PaymentFact, external_id, INTAKE_MAX_ID_BYTES, true),
+    TEXT(Creance__PaymentFact, debtor_external_id, INTAKE_MAX_ID_BYTES, true),
+    TEXT(Creance__PaymentFact, method, INTAKE_MAX_ID_BYTES, false),
+    { NULL, 0, 0, false }
+};
+
+static const text_rule_t s_dispute_open_texts[] = {
+    TEXT(Creance__DisputeFact, external_id, INTAKE_MAX_ID_BYTES, true),
+    TEXT(Creance__DisputeFact, invoice_external_id, INTAKE_MAX_ID_BYTES, true),
+    TEXT(Creance__DisputeFact, reason, INTAKE_MAX_LINE_BYTES, false),
+    { NULL, 0, 0, false }
+};
+
+static const text_rule_t s_dispute_resolve_texts[] = {
+    TEXT(Creance__DisputeFact, external_id, INTAKE_MAX_ID_BYTES, true),
+    TEXT(Creance__DisputeFact, invoice_external_id, INTAKE_MAX_ID_BYTES, false),
+    TEXT(Creance__DisputeFact, reason, INTAKE_MAX_LINE_BYTES, false),
+    TEXT(Creance__DisputeFact, outcome, INTAKE_MAX_ID_BYTES, true),
+    { NULL, 0, 0, false }
+};
+
+static bool
+s_check_terms(const char *field, int32_t days, intake_error_t *err)
+{
+    if (days < 0 || days > INTAKE_MAX_TERMS_DAYS)
+        return intake_fail(err, "bad_value", field, "%d is outside 0..%d days", (int) days,
+                           INTAKE_MAX_TERMS_DAYS);
+    return true;
+}
+
+bool
+intake_validate_debtor(const Creance__DebtorFact *f, intake_error_t *err)
+{
+    if (!s_check_texts(f, s_debtor_texts, err) || !intake_check_country("country", f->country, err))
+        return false;
+    if (f->kind != CREANCE__DEBTOR_KIND__DEBTOR_KIND_UNSPECIFIED
+        && f->kind != CREANCE__DEBTOR_KIND__BUSINESS && f->kind != CREANCE__DEBTOR_KIND__CONSUMER)
+        return intake_fail(err, "bad_value", "kind", "unknown debtor kind %d (1 business, 2 consumer)",
+                           (int) f->kind);
+    if (f->address) {
+        if (!s_check_texts(f->address, s_address_texts, err)
+            || !intake_check_country("address.country", f->address->country, err))
+            return false;
+    }
+    /* The debtor keeps one currency for its figures (debtors.currency):
+       every amount given must be in it. */
+    const struct { const char *field; const Creance__Money *m; } figures[] = {
+        { "credit_limit", f->credit_limit },
+        { "current_assets", f->current_assets },
+        { "current_liabilities", f->current_liabilities },
+    };
+    const char *currency = NULL;
+    for (size_t i = 0; i < sizeof figures / sizeof figures[0]; i++) {
+        if (!figures[i].m)
+            continue;
+        if (!intake_check_money(figures[i].field, figures[i].m, true, err))
+            return false;
+        if (!currency)
+            currency = figures[i].m->currency;
+        else if (strcmp(currency, figures[i].m->currency) != 0) {
+            char sub[64];
+            snprintf(sub, sizeof sub, "%s.currency", figures[i].field);
+            return intake_fail(err, "currency_mismatch", sub,
+                               "'%s' differs from the debtor's other figures in %s",
+                               figures[i].m->currency, currency);
+        }
+    }
+    return s_check_terms("payment_terms_days", f->payment_terms_days, err);
+}
+
+bool
+intake_validate_invoice(const Creance__InvoiceFact *f, intake_error_t *err)
+{
+    int32_t issue, due;
+    if (!s_check_texts(f, s_invoice_texts, err)
+        || !intake_check_date("issue_date", f->issue_date, true, &issue, err)
+        || !intake_check_date("due_date", f->due_date, true, &due, err)
+        || !intake_check_money("amount", f->amount, false, err)
+        || !s_check_terms("terms_days", f->terms_days, err))
+        return false;
+    if (due < issue) {
+        char a[11], b[11];
+        date_format(due, a);
+        date_format(issue, b);
+        return intake_fail(err, "due_before_issue", "due_date",
+                           "%s is before issue_date %s", a, b);
+    }
+    return true;
+}
+
+bool
+intake_validate_payment(const Creance__PaymentFact *f, intake_error_t *err)
+{
+    if (!s_check_texts(f, s_payment_texts, err)
+        || !intake_check_date("received_date", f->received_date, true, NULL, err)
+        || !intake_check_money("amount", f->amount, false, err))
+        return false;
+    if (f->n_invoice_external_ids > INTAKE_MAX_NAMED_INVOICES)
+        return intake_fail(err, "too_many_items", "invoice_external_ids",
+                           "%zu invoices named, the limit is %d", f->n_invoice_external_ids,
+                           INTAKE_MAX_NAMED_INVOICES);
+    for (size_t i = 0; i < f->n_invoice_external_ids; i++) {
+        char field[48];
+        snprintf(field, sizeof field, "invoice_external_ids[%zu]", i);
+        if (!intake_check_text(field, f->invoice_external_ids[i], INTAKE_MAX_ID_BYTES, true, err))
+            return false;
+    }
+    return true;
+}
+
+static const char *const s_outcomes[] = { "upheld", "rejected", "settled", NULL };
+
+bool
+intake_validate_dispute(const Creance__DisputeFact *f, intake_error_t *err)
+{
+    if (f->resolve) {
+        int32_t resolved;
+        if (!s_check_texts(f, s_dispute_resolve_texts, err)
+            || !intake_check_date("resolved_date", f->resolved_date, true, &resolved, err))
+            return false;
+        for (const char *const *o = s_outcomes; *o; o++)
+            if (strcmp(*o, f->outcome) == 0)
+                return true;
+        return intake_fail(err, "bad_value", "outcome",
+                           "'%s' is not one of upheld, rejected, settled", f->outcome);
+    }
+    if (!s_check_texts(f, s_dispute_open_texts, err)
+        || !intake_check_date("opened_date", f->opened_date, true, NULL, err))
+        return false;
+    /* No amount, or zero: the invoice's whole open amount (known later). */
+    if (f->amount && f->amount->minor != 0 && !intake_check_money("amount", f->amount, false, err))
+        return false;
+    return true;
+}
+
+bool
+intake_validate_item(const Creance__IntakeItem *item, intake_error_t *err)
+{
+    switch (item->fact_case) {
+    case CREANCE__INTAKE_ITEM__FACT_DEBTOR:
+        return intake_validate_debtor(item->debtor, err);
+    case CREANCE__INTAKE_ITEM__FACT_INVOICE:
+        return intake_validate_invoice(item->invoice, err);
+    case CREANCE__INTAKE_ITEM__FACT_PAYMENT:
+        return intake_validate_payment(item->payment, err);
+    case CREANCE__INTAKE_ITEM__FACT_DISPUTE:
+        return intake_validate_dispute(item->dispute, err);
+    default:
+        return intake_fail(err, "empty_item", "fact",
+                           "no fact set (expected debtor, invoice, payment or dispute)");
+    }
+}
+
+bool
+intake_validate_batch(const Creance__IntakeBatch *batch, long max_items, intake_error_t *err)
+{
+    if (!intake_check_text("batch_id", batch->batch_id, INTAKE_MAX_ID_BYTES, false, err)
+        || !intake_check_text("tenant", batch->tenant, INTAKE_MAX_ID_BYTES, true, err)
+        || !intake_check_text("source", batch->source, INTAKE_MAX_ID_BYTES, true, err))
+        return false;
+    if ((long) batch->n_items > max_items)
+        return intake_fail(err, "too_many_items", "items",
+                           "%zu items, the limit is %ld per batch (split the batch)",
+                           batch->n_items, max_items);
+    return true;
+}
+
+const char *
+intake_item_kind(const Creance__IntakeItem *item)
+{
+    switch (item->fact_case) {
+    case CREANCE__INTAKE_ITEM__FACT_DEBTOR:  return "debtor";
+    case CREANCE__INTAKE_ITEM__FACT_INVOICE: return "invoice";
+    case CREANCE__INTAKE_ITEM__FACT_PAYMENT: return "payment";
+    case CREANCE__INTAKE_ITEM__FACT_DISPUTE:
+        return item->dispute->resolve ? "dispute_resolution" : "dispute";
+    default:
+        return NULL;
+    }
+}
+
+const char *
+intake_item_external_id(const Creance__IntakeItem *item)
+{
+    switch (item->fact_case) {
+    case CREANCE__INTAKE_ITEM__FACT_DEBTOR:  return item->debtor->external_id;
+    case CREANCE__INTAKE_ITEM__FACT_INVOICE: return item->invoice->external_id;
+    case CREANCE__INTAKE_ITEM__FACT_PAYMENT: return item->payment->external_id;
+    case CREANCE__INTAKE_ITEM__FACT_DISPUTE: return item->dispute->external_id;
+    default:
+        return NULL;
+    }
+}

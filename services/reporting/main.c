@@ -1,0 +1,86 @@
+/*  creance-reporting: KPI totals from the ledger stream, served as a JSON
+    API and a dashboard.
+
+    One zloop: the consumer keeps rpt_totals up to date from stream
+    "ledger" (effectively once, see consumer.h), and the HTTP server answers
+    GET / (dashboard), GET /api/v1/outstanding, /healthz and /metrics. */
+#include <stdlib.h>
+
+#include "aggregates.h"
+#include "api.h"
+#include "consumer.h"
+#include "dashboard.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "service.h"
+
+static const config_entry_t s_config[] = {
+    { "CREANCE_REPORTING_HTTP", "127.0.0.1:8080", false,
+      "dashboard, JSON API, health and metrics (host:port)" },
+    { NULL, NULL, false, NULL }
+};
+
+/*  Checked in order; "/" is a prefix route, so it comes last. */
+static const http_route_t s_routes[] = {
+    { "GET", "/api/v1/outstanding", rpt_api_outstanding },
+    { "GET", "/", rpt_dashboard_page },
+    { NULL, NULL, NULL }
+};
+
+static const char *const s_streams[] = { "ledger", NULL };
+
+int main(void)
+{
+    service_t *service = service_new("reporting", s_config);
+    if (!service)
+        return EXIT_FAILURE;
+    config_t *config = service_config(service);
+    int rc = EXIT_FAILURE;
+    rpt_aggregates_t *aggregates = NULL;
+    consumer_t *consumer = NULL;
+    http_server_t *http = NULL;
+
+    /*  The database may still be starting: db_new does not need it up, the
+        consumer and /healthz wait for it. */
+    db_t *db = db_new(config_get(config, "CREANCE_DB_URL"));
+    aggregates = rpt_aggregates_new();
+    if (!db || !aggregates)
+        goto done;
+
+    consumer_config_t ccfg = {
+        .name = "reporting",
+        .streams = s_streams,
+        .apply = rpt_aggregates_apply,
+        .committed = rpt_aggregates_committed,
+        .aborted = rpt_aggregates_aborted,
+        .arg = aggregates,
+    };
+    consumer = consumer_new(&ccfg, db, config_get(config, "CREANCE_BROKER_SUB"));
+    if (!consumer)
+        goto done;
+
+    rpt_api_t api = { .db = db, .consumer = consumer };
+    const char *addr = config_get(config, "CREANCE_REPORTING_HTTP");
+    /*  Only GETs: no request body is worth more than a few kilobytes. */
+    http = http_server_new(addr, s_routes, &api, 4096);
+    if (!http) {
+        log_error("http server not started addr=%s", addr);
+        goto done;
+    }
+    http_server_set_health(http, rpt_api_health, &api);
+
+    zloop_t *loop = service_loop(service);
+    if (consumer_attach(consumer, loop) || http_server_attach(http, loop))
+        goto done;
+    log_info("reporting ready http=%s port=%d", addr, http_server_port(http));
+    rc = service_run(service);
+
+done:
+    http_server_destroy(&http);
+    consumer_destroy(&consumer);
+    rpt_aggregates_destroy(&aggregates);
+    db_destroy(&db);
+    service_destroy(&service);
+    return rc;
+}

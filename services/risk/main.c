@@ -1,0 +1,128 @@
+/*  creance-risk: keeps each debtor's exposure from the ledger stream, in
+    PostgreSQL (risk_debtor_state) with a copy in Redis, and answers
+    queries about it.
+
+    One zloop runs everything: the ledger consumer (exposure.c), the query
+    ROUTER (query.c), the HTTP health/metrics server and a 1 s timer that
+    rebuilds the Redis copy whenever it was flushed or a write failed
+    (riskcache.c). Redis being down does not make the service unhealthy:
+    queries are then answered from PostgreSQL. */
+#include "cache.h"
+#include "consumer.h"
+#include "db.h"
+#include "exposure.h"
+#include "http.h"
+#include "log.h"
+#include "query.h"
+#include "riskcache.h"
+#include "service.h"
+
+#include <stdlib.h>
+
+#define CACHE_CHECK_MS 1000
+
+static const config_entry_t s_config[] = {
+    { "CREANCE_RISK_ENDPOINT", "tcp://127.0.0.1:5570", false,
+      "queries (ROUTER, binds): Query -> QueryReply" },
+    { "CREANCE_RISK_HTTP", "127.0.0.1:8082", false, "HTTP health and metrics (host:port)" },
+    { NULL, NULL, false, NULL }
+};
+
+typedef struct {
+    db_t *db;
+    cache_t *cache;
+    risk_cache_t *riskcache;
+    risk_exposure_t *exposure;
+    consumer_t *consumer;
+    risk_query_t *query;
+    http_server_t *http;
+} risk_t;
+
+static const char *
+s_health(void *arg)
+{
+    risk_t *risk = arg;
+    if (!db_ready(risk->db))
+        return "database unavailable";
+    if (!consumer_caught_up(risk->consumer))
+        return "catching up";
+    return NULL;
+}
+
+static int
+s_on_cache_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    risk_cache_check(((risk_t *) arg)->riskcache);
+    return 0;
+}
+
+static const http_route_t s_routes[] = {
+    { NULL, NULL, NULL }
+};
+
+static const char *const s_streams[] = { "ledger", NULL };
+
+int
+main(void)
+{
+    service_t *service = service_new("risk", s_config);
+    if (!service)
+        return 1;
+    config_t *config = service_config(service);
+    zloop_t *loop = service_loop(service);
+    risk_t risk = { 0 };
+    int status = 1;
+
+    risk.db = db_new(config_get(config, "CREANCE_DB_URL"));
+    risk.cache = cache_new(config_get(config, "CREANCE_REDIS_URL"));
+    if (!risk.db || !risk.cache)
+        goto done;
+    risk.riskcache = risk_cache_new(risk.cache, risk.db);
+    risk.exposure = risk_exposure_new(risk.riskcache);
+
+    consumer_config_t cc = {
+        .name = "risk",
+        .streams = s_streams,
+        .apply = risk_exposure_apply,
+        .committed = risk_exposure_committed,
+        .aborted = risk_exposure_aborted,
+        .arg = risk.exposure,
+    };
+    risk.consumer = consumer_new(&cc, risk.db, config_get(config, "CREANCE_BROKER_SUB"));
+    if (!risk.consumer || consumer_attach(risk.consumer, loop) != 0) {
+        log_error("cannot start the ledger consumer");
+        goto done;
+    }
+
+    risk.query = risk_query_new(config_get(config, "CREANCE_RISK_ENDPOINT"), risk.db, risk.riskcache);
+    if (!risk.query || risk_query_attach(risk.query, loop) != 0)
+        goto done;
+
+    risk.http = http_server_new(config_get(config, "CREANCE_RISK_HTTP"), s_routes, &risk, 1024);
+    if (!risk.http) {
+        log_error("cannot start HTTP server addr=%s", config_get(config, "CREANCE_RISK_HTTP"));
+        goto done;
+    }
+    http_server_set_health(risk.http, s_health, &risk);
+    if (http_server_attach(risk.http, loop) != 0)
+        goto done;
+
+    /* A first rebuild check now: a Redis emptied while we were down is
+       filled again before the first query, when Redis is up. */
+    risk_cache_check(risk.riskcache);
+    if (zloop_timer(loop, CACHE_CHECK_MS, 0, s_on_cache_tick, &risk) < 0)
+        goto done;
+
+    status = service_run(service);
+
+done:
+    http_server_destroy(&risk.http);
+    risk_query_destroy(&risk.query);
+    consumer_destroy(&risk.consumer);
+    risk_exposure_destroy(&risk.exposure);
+    risk_cache_destroy(&risk.riskcache);
+    cache_destroy(&risk.cache);
+    db_destroy(&risk.db);
+    service_destroy(&service);
+    return status;
+}

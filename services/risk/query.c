@@ -1,0 +1,361 @@
+/*  query: GetDebtorRisk / CheckCredit over a ROUTER socket. */
+#include "query.h"
+#include "dates.h"
+#include "debtor.h"
+#include "log.h"
+#include "metrics.h"
+#include "store.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXTERNAL_ID_MAX 255
+
+struct risk_query_t {
+    zsock_t *sock;
+    db_t *db;
+    risk_cache_t *cache;
+    metric_t *m_latency;
+};
+
+static const char *CHECK_CREDIT_UNAVAILABLE = "check_credit: not available yet";
+
+risk_query_t *
+risk_query_new(const char *endpoint, db_t *db, risk_cache_t *cache)
+{
+    risk_query_t *self = calloc(1, sizeof *self);
+    self->db = db;
+    self->cache = cache;
+    self->m_latency = metrics_histogram("creance_risk_query_seconds",
+                                        "time to answer one query", NULL);
+    if (endpoint) {
+        self->sock = zsock_new(ZMQ_ROUTER);
+        if (!self->sock || zsock_bind(self->sock, "%s", endpoint) < 0) {
+            log_error("cannot bind query endpoint=%s: %s", endpoint, zmq_strerror(zmq_errno()));
+            risk_query_destroy(&self);
+            return NULL;
+        }
+        log_info("queries on endpoint=%s", endpoint);
+    }
+    return self;
+}
+
+void
+risk_query_destroy(risk_query_t **self_p)
+{
+    risk_query_t *self = *self_p;
+    if (!self)
+        return;
+    zsock_destroy(&self->sock);
+    free(self);
+    *self_p = NULL;
+}
+
+static int
+s_error(risk_query_error_t *err, const char *code, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->reason, sizeof err->reason, fmt, ap);
+    va_end(ap);
+    snprintf(err->field, sizeof err->field, "%s", field);
+    err->code = code;
+    return -1;
+}
+
+/*  The (tenant, debtor) reference that GetDebtorRisk and CheckCredit share. */
+static int
+s_check_ref(const char *prefix, const char *tenant, int64_t debtor_id, const char *external_id,
+            risk_query_error_t *err)
+{
+    char field[64];
+    snprintf(field, sizeof field, "%s.tenant", prefix);
+    if (!tenant || !tenant[0])
+        return s_error(err, "missing_tenant", field, "required");
+    if (!risk_tenant_valid(tenant))
+        return s_error(err, "bad_tenant", field, "must match ^[a-z0-9][a-z0-9_-]{0,62}$");
+    snprintf(field, sizeof field, "%s.debtor_id", prefix);
+    if (debtor_id < 0)
+        return s_error(err, "bad_debtor_id", field, "must be positive");
+    if (debtor_id == 0) {
+        if (!external_id || !external_id[0])
+            return s_error(err, "missing_debtor", field, "required (or debtor_external_id)");
+        snprintf(field, sizeof field, "%s.debtor_external_id", prefix);
+        if (strlen(external_id) > EXTERNAL_ID_MAX)
+            return s_error(err, "bad_external_id", field, "longer than %d bytes", EXTERNAL_ID_MAX);
+    }
+    return 0;
+}
+
+int
+risk_query_check(const Creance__Query *query, risk_query_error_t *err)
+{
+    memset(err, 0, sizeof *err);
+    if (!query)
+        return s_error(err, "undecodable", "query", "not a valid Query message");
+    switch (query->query_case) {
+    case CREANCE__QUERY__QUERY_GET_DEBTOR_RISK: {
+        const Creance__GetDebtorRisk *q = query->get_debtor_risk;
+        if (!q)
+            return s_error(err, "missing_query", "get_debtor_risk", "required");
+        return s_check_ref("get_debtor_risk", q->tenant, q->debtor_id, q->debtor_external_id, err);
+    }
+    case CREANCE__QUERY__QUERY_CHECK_CREDIT:
+        /* Answered "not available yet" whatever it holds (issue 4 adds the
+           credit check and its validation). */
+        return 0;
+    default:
+        return s_error(err, "missing_query", "query",
+                       "one of get_debtor_risk, check_credit is required");
+    }
+}
+
+static void
+s_count(const char *name, const char *help, const char *label, const char *value)
+{
+    char labels[96];
+    snprintf(labels, sizeof labels, "%s=\"%s\"", label, value);
+    metric_inc(metrics_counter(name, help, labels));
+}
+
+static void
+s_count_query(const char *kind)
+{
+    s_count("creance_risk_queries_total", "queries answered, by kind", "kind", kind);
+}
+
+static void
+s_count_failure(const char *reason)
+{
+    s_count("creance_risk_query_failures_total",
+            "well-formed queries that could not be answered (dependency down)", "reason", reason);
+}
+
+/*  Fills `out` (already initialised with tenant and debtor_id) for a valid
+    GetDebtorRisk. `error` is a caller buffer that out->error may point to;
+    `state` holds what out->outstanding points into. */
+static void
+s_get_debtor_risk(risk_query_t *self, const Creance__GetDebtorRisk *q, Creance__DebtorRisk *out,
+                  Creance__Money *money, risk_debtor_t *state, char *error, size_t errlen)
+{
+    int64_t debtor_id = q->debtor_id;
+    if (debtor_id == 0) {
+        int n = risk_store_resolve_external(self->db, q->tenant, q->debtor_external_id, &debtor_id);
+        if (n < 0) {
+            s_count_failure("database_unavailable");
+            snprintf(error, errlen, "unavailable: database unavailable, retry later");
+            out->error = error;
+            return;
+        }
+        if (n == 0)
+            return;                 /* found = false */
+        if (n > 1) {
+            s_count("creance_risk_rejected_total", "queries refused, by reason", "reason",
+                    "ambiguous_external_id");
+            snprintf(error, errlen, "get_debtor_risk.debtor_external_id: several debtors "
+                     "(from different sources) have this external id; ask by debtor_id");
+            out->error = error;
+            return;
+        }
+        out->debtor_id = debtor_id;
+    }
+
+    int cached = risk_cache_read(self->cache, q->tenant, debtor_id, state);
+    if (cached != 1) {
+        int rc = risk_store_load(self->db, q->tenant, debtor_id, state);
+        if (rc < 0) {
+            s_count_failure("database_unavailable");
+            snprintf(error, errlen, "unavailable: database unavailable, retry later");
+            out->error = error;
+            return;
+        }
+        if (rc == 0) {
+            /* No exposure yet: a known debtor owes nothing, an unknown one
+               is not found. */
+            char currency[4];
+            int known = risk_store_debtor_currency(self->db, q->tenant, debtor_id, currency);
+            if (known < 0) {
+                s_count_failure("database_unavailable");
+                snprintf(error, errlen, "unavailable: database unavailable, retry later");
+                out->error = error;
+                return;
+            }
+            if (known == 1) {
+                out->found = 1;
+                risk_debtor_set(state, currency, 0);
+            }
+        }
+        else {
+            out->found = 1;
+            /* A miss with Redis up: write the copy back. With Redis down
+               the rebuild does it once Redis is back. */
+            if (cached == 0)
+                risk_cache_write(self->cache, &state, 1);
+        }
+    }
+    else
+        out->found = 1;
+
+    const risk_amount_t *main = risk_debtor_main(state);
+    if (out->found && main) {
+        money->minor = main->outstanding_minor;
+        money->currency = (char *) main->currency;
+        out->outstanding = money;
+    }
+}
+
+static uint8_t *
+s_pack(const Creance__QueryReply *reply, size_t *reply_len)
+{
+    size_t n = creance__query_reply__get_packed_size(reply);
+    uint8_t *buf = malloc(n ? n : 1);
+    if (buf)
+        creance__query_reply__pack(reply, buf);
+    *reply_len = buf ? n : 0;
+    return buf;
+}
+
+/*  Counts and logs a refused query and builds its reply: a DebtorRisk
+    carrying the error, whatever was asked, so that even a client whose
+    bytes could not be decoded gets a readable answer. */
+static uint8_t *
+s_refuse(const risk_query_error_t *err, const char *tenant, int64_t debtor_id, size_t *reply_len)
+{
+    Creance__QueryReply reply = CREANCE__QUERY_REPLY__INIT;
+    Creance__DebtorRisk risk = CREANCE__DEBTOR_RISK__INIT;
+    char error[256];
+    s_count_query("invalid");
+    s_count("creance_risk_rejected_total", "queries refused, by reason", "reason", err->code);
+    log_info("query refused field=%s reason=\"%s\"", err->field, err->reason);
+    snprintf(error, sizeof error, "%s: %s", err->field, err->reason);
+    risk.error = error;
+    if (tenant)
+        risk.tenant = (char *) tenant;
+    risk.debtor_id = debtor_id;
+    reply.reply_case = CREANCE__QUERY_REPLY__REPLY_DEBTOR_RISK;
+    reply.debtor_risk = &risk;
+    return s_pack(&reply, reply_len);
+}
+
+uint8_t *
+risk_query_answer(risk_query_t *self, const uint8_t *data, size_t len, size_t *reply_len)
+{
+    int64_t started = now_us();
+    Creance__QueryReply reply = CREANCE__QUERY_REPLY__INIT;
+    Creance__DebtorRisk risk = CREANCE__DEBTOR_RISK__INIT;
+    Creance__CreditAnswer credit = CREANCE__CREDIT_ANSWER__INIT;
+    Creance__Money money = CREANCE__MONEY__INIT;
+    risk_debtor_t state;
+    char error[256];
+    risk_query_error_t err;
+
+    Creance__Query *query = NULL;
+    if (len <= RISK_QUERY_MAX_BYTES)
+        query = creance__query__unpack(NULL, len, data);
+    risk_debtor_init(&state, "", 0);
+
+    int rc;
+    if (len > RISK_QUERY_MAX_BYTES)
+        rc = s_error(&err, "too_large", "query", "larger than %d bytes", RISK_QUERY_MAX_BYTES);
+    else
+        rc = risk_query_check(query, &err);
+
+    if (rc != 0) {
+        const Creance__GetDebtorRisk *q = query && query->query_case
+            == CREANCE__QUERY__QUERY_GET_DEBTOR_RISK ? query->get_debtor_risk : NULL;
+        uint8_t *buf = s_refuse(&err, q ? q->tenant : NULL, q ? q->debtor_id : 0, reply_len);
+        if (query)
+            creance__query__free_unpacked(query, NULL);
+        return buf;
+    }
+    else if (query->query_case == CREANCE__QUERY__QUERY_GET_DEBTOR_RISK) {
+        const Creance__GetDebtorRisk *q = query->get_debtor_risk;
+        s_count_query("get_debtor_risk");
+        risk.tenant = q->tenant;
+        risk.debtor_id = q->debtor_id;
+        s_get_debtor_risk(self, q, &risk, &money, &state, error, sizeof error);
+        log_debug("query get_debtor_risk tenant=%s debtor=%" PRId64 " found=%d%s%s", q->tenant,
+                  risk.debtor_id, (int) risk.found, risk.error[0] ? " error=" : "", risk.error);
+        reply.reply_case = CREANCE__QUERY_REPLY__REPLY_DEBTOR_RISK;
+        reply.debtor_risk = &risk;
+    }
+    else {
+        const Creance__CheckCredit *q = query->check_credit;
+        s_count_query("check_credit");
+        if (q) {
+            credit.tenant = q->tenant;
+            credit.debtor_id = q->debtor_id;
+        }
+        credit.error = (char *) CHECK_CREDIT_UNAVAILABLE;
+        reply.reply_case = CREANCE__QUERY_REPLY__REPLY_CREDIT_ANSWER;
+        reply.credit_answer = &credit;
+    }
+
+    uint8_t *buf = s_pack(&reply, reply_len);
+    risk_debtor_clear(&state);
+    if (query)
+        creance__query__free_unpacked(query, NULL);
+    int64_t took = now_us() - started;
+    metric_observe(self->m_latency, took > 0 ? (double) took / 1e6 : 0.0);
+    return buf;
+}
+
+/*  One request per call; zloop calls again while more are waiting. */
+static int
+s_on_request(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    risk_query_t *self = arg;
+    zmsg_t *msg = zmsg_recv(sock);
+    if (!msg)
+        return 0;
+    /* Route = every frame up to the empty delimiter; the payload follows. */
+    zmsg_t *reply = zmsg_new();
+    zframe_t *frame = zmsg_first(msg);
+    bool delimited = false;
+    while (frame) {
+        zmsg_addmem(reply, zframe_data(frame), zframe_size(frame));
+        if (zframe_size(frame) == 0 && zmsg_size(reply) > 1) {
+            delimited = true;
+            break;
+        }
+        frame = zmsg_next(msg);
+    }
+    zframe_t *payload = delimited ? zmsg_next(msg) : NULL;
+    if (!payload) {
+        /* No REQ envelope: there is nowhere sensible to answer. */
+        s_count("creance_risk_rejected_total", "queries refused, by reason", "reason",
+                "bad_envelope");
+        log_warn("query dropped: not [identity][empty][payload] frames=%zu", zmsg_size(msg));
+        zmsg_destroy(&reply);
+        zmsg_destroy(&msg);
+        return 0;
+    }
+    size_t len = 0;
+    uint8_t *answer;
+    if (zmsg_next(msg)) {
+        risk_query_error_t err;
+        s_error(&err, "extra_frames", "query", "expected one payload frame");
+        answer = s_refuse(&err, NULL, 0, &len);
+    }
+    else
+        answer = risk_query_answer(self, zframe_data(payload), zframe_size(payload), &len);
+    if (answer) {
+        zmsg_addmem(reply, answer, len);
+        free(answer);
+        zmsg_send(&reply, sock);
+    }
+    zmsg_destroy(&reply);
+    zmsg_destroy(&msg);
+    return 0;
+}
+
+int
+risk_query_attach(risk_query_t *self, zloop_t *loop)
+{
+    if (!self->sock)
+        return -1;
+    return zloop_reader(loop, self->sock, s_on_request, self);
+}
