@@ -3,6 +3,7 @@
     subscriptions flow upstream so publishers only send what someone wants.
     It holds nothing: restarting it loses only messages in flight, which
     consumers read again from event_log. */
+#include "http.h"
 #include "log.h"
 #include "metrics.h"
 #include "service.h"
@@ -11,6 +12,7 @@
 
 static const config_entry_t s_config[] = {
     { "CREANCE_BROKER_HWM", "100000", false, "messages queued per peer before dropping" },
+    { "CREANCE_BROKER_HTTP", "127.0.0.1:8084", false, "health and metrics (host:port)" },
     { NULL, NULL, false, NULL }
 };
 
@@ -91,7 +93,14 @@ main(void)
              config_get(cfg, "CREANCE_BROKER_SUB"));
     zloop_reader(service_loop(svc), b.xsub, s_on_publisher, &b);
     zloop_reader(service_loop(svc), b.xpub, s_on_subscriber, &b);
+    static const http_route_t no_routes[] = { { NULL, NULL, NULL } };
+    http_server_t *http = http_server_new(config_get(cfg, "CREANCE_BROKER_HTTP"), no_routes, &b, 0);
+    if (!http || http_server_attach(http, service_loop(svc)) != 0) {
+        log_error("cannot serve HTTP on %s", config_get(cfg, "CREANCE_BROKER_HTTP"));
+        return 1;
+    }
     int rc = service_run(svc);
+    http_server_destroy(&http);
     zsock_destroy(&b.xsub);
     zsock_destroy(&b.xpub);
     service_destroy(&svc);

@@ -46,6 +46,7 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SERVICES = ("broker", "intake", "risk", "reminders", "reporting")
 # Services with an HTTP server (/healthz, /metrics) and their variable.
 HTTP_VARS = {
+    "broker": "CREANCE_BROKER_HTTP",
     "intake": "CREANCE_INTAKE_HTTP",
     "risk": "CREANCE_RISK_HTTP",
     "reminders": "CREANCE_REMINDERS_HTTP",
@@ -244,7 +245,8 @@ class Stack:
         self.as_postgres = os.geteuid() == 0
         (self.pg_port, self.redis_port, self.broker_pub_port, self.broker_sub_port,
          self.intake_port, self.intake_http_port, self.risk_port, self.risk_http_port,
-         self.reminders_http_port, self.reporting_http_port) = free_ports(10)
+         self.reminders_http_port, self.reporting_http_port,
+         self.broker_http_port) = free_ports(11)
         self.db_url = "postgresql://creance@127.0.0.1:%d/creance" % self.pg_port
         self.env = dict(os.environ)
         # The services must not pick up a developer's settings by accident.
@@ -256,6 +258,7 @@ class Stack:
             "CREANCE_REDIS_URL": "redis://127.0.0.1:%d" % self.redis_port,
             "CREANCE_BROKER_PUB": "tcp://127.0.0.1:%d" % self.broker_pub_port,
             "CREANCE_BROKER_SUB": "tcp://127.0.0.1:%d" % self.broker_sub_port,
+            "CREANCE_BROKER_HTTP": "127.0.0.1:%d" % self.broker_http_port,
             "CREANCE_INTAKE_ENDPOINT": "tcp://127.0.0.1:%d" % self.intake_port,
             "CREANCE_INTAKE_HTTP": "127.0.0.1:%d" % self.intake_http_port,
             "CREANCE_RISK_ENDPOINT": "tcp://127.0.0.1:%d" % self.risk_port,
@@ -512,8 +515,9 @@ class Stack:
             if p.poll() is not None:
                 raise StackError("%s exited %s at start:\n%s"
                                  % (svc, p.returncode, tail(self.logs[svc])))
-            if svc == "broker":
-                return port_open(self.broker_pub_port) and port_open(self.broker_sub_port)
+            if svc == "broker" and not (port_open(self.broker_pub_port)
+                                        and port_open(self.broker_sub_port)):
+                return False
             status, _ = self.healthz(svc)
             return status == 200
         self._wait_start(ready, svc)
