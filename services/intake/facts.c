@@ -4,6 +4,7 @@
 #include "envelope.h"
 #include "log.h"
 
+#include <czmq.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -224,6 +225,115 @@ s_record_debtor(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id, i
     return s_env_add(ctx, &env) == 0 ? FACT_RECORDED : FACT_DB_ERROR;
 }
 
+/* ------------------------------------------------------- unapplied credit */
+
+/*  Unapplied credit of earlier payments (overpayments) taken by a new
+    invoice, oldest payment first: one PaymentAllocated per payment used. */
+typedef struct {
+    int64_t payment_id;
+    int32_t received;
+    int64_t amount;                 /* taken by the invoice */
+    int64_t left;                   /* the payment's unapplied credit after */
+} credit_use_t;
+
+/*  Finds and applies the credit (rows only; events in s_credit_events).
+    0, or -1 on a database error. */
+static int
+s_take_credit(fact_ctx_t *ctx, int64_t invoice_id, int64_t debtor_id, const Creance__InvoiceFact *f,
+              credit_use_t **uses, size_t *nuses)
+{
+    num_t debtor = s_num(debtor_id);
+    const char *params[] = { ctx->tenant, debtor.s, f->amount->currency };
+    PGresult *r = db_exec(ctx->db,
+        "SELECT id, unapplied_minor, received_date FROM payments "
+        "WHERE tenant = $1 AND debtor_id = $2::bigint AND currency = $3 AND unapplied_minor > 0 "
+        "AND reversed_at IS NULL ORDER BY received_date, id FOR UPDATE", 3, params);
+    if (!r)
+        return -1;
+    int rows = PQntuples(r);
+    int64_t open = f->amount->minor;
+    *uses = calloc(rows ? (size_t) rows : 1, sizeof **uses);
+    *nuses = 0;
+    for (int i = 0; i < rows && open > 0; i++) {
+        credit_use_t *u = &(*uses)[(*nuses)++];
+        int64_t credit = s_get_i64(r, i, 1);
+        u->payment_id = s_get_i64(r, i, 0);
+        u->received = s_get_day(r, i, 2);
+        u->amount = credit < open ? credit : open;
+        u->left = credit - u->amount;
+        open -= u->amount;
+    }
+    PQclear(r);
+    if (*nuses == 0)
+        return 0;
+    zchunk_t *pids = zchunk_new("{", 1), *amounts = zchunk_new("{", 1);
+    for (size_t i = 0; i < *nuses; i++) {
+        char buf[32];
+        int len = snprintf(buf, sizeof buf, "%s%" PRId64, i ? "," : "", (*uses)[i].payment_id);
+        zchunk_extend(pids, buf, (size_t) len);
+        len = snprintf(buf, sizeof buf, "%s%" PRId64, i ? "," : "", (*uses)[i].amount);
+        zchunk_extend(amounts, buf, (size_t) len);
+    }
+    zchunk_extend(pids, "}", 2);
+    zchunk_extend(amounts, "}", 2);
+    num_t iid = s_num(invoice_id), taken = s_num(f->amount->minor - open);
+    day_t issue = s_day(s_pb_days(f->issue_date));
+    const char *wparams[] = { ctx->tenant, iid.s, f->amount->currency,
+                              (const char *) zchunk_data(pids), (const char *) zchunk_data(amounts),
+                              taken.s, issue.s };
+    int rc = db_run(ctx->db,
+        "WITH a AS (SELECT * FROM unnest($4::bigint[], $5::bigint[]) AS a(payment_id, amount)), "
+        "ins AS (INSERT INTO allocations (tenant, payment_id, invoice_id, currency, amount_minor) "
+        "    SELECT $1, a.payment_id, $2::bigint, $3, a.amount FROM a), "
+        "p AS (UPDATE payments p SET unapplied_minor = p.unapplied_minor - a.amount FROM a "
+        "    WHERE p.tenant = $1 AND p.id = a.payment_id) "
+        "UPDATE invoices SET open_minor = open_minor - $6::bigint, "
+        "status = CASE WHEN open_minor = $6::bigint THEN 'paid' ELSE status END, "
+        "paid_date = CASE WHEN open_minor = $6::bigint THEN $7::date ELSE paid_date END "
+        "WHERE tenant = $1 AND id = $2::bigint", 7, wparams);
+    zchunk_destroy(&pids);
+    zchunk_destroy(&amounts);
+    return rc;
+}
+
+static int
+s_credit_events(fact_ctx_t *ctx, int64_t invoice_id, int64_t debtor_id,
+                const Creance__InvoiceFact *f, const credit_use_t *uses, size_t n)
+{
+    int64_t open = f->amount->minor;
+    for (size_t i = 0; i < n; i++) {
+        open -= uses[i].amount;
+        Creance__Money m_amount = CREANCE__MONEY__INIT, m_after = CREANCE__MONEY__INIT,
+                       m_left = CREANCE__MONEY__INIT;
+        m_amount.minor = uses[i].amount;
+        m_after.minor = open;
+        m_left.minor = uses[i].left;
+        m_amount.currency = m_after.currency = m_left.currency = f->amount->currency;
+        Creance__Allocation a = CREANCE__ALLOCATION__INIT;
+        a.invoice_id = invoice_id;
+        a.amount = &m_amount;
+        a.invoice_open_after = &m_after;
+        a.due_date = f->due_date;
+        Creance__Allocation *ptr = &a;
+        Creance__Date received;
+        date_to_pb(uses[i].received, &received);
+        Creance__PaymentAllocated e = CREANCE__PAYMENT_ALLOCATED__INIT;
+        e.payment_id = uses[i].payment_id;
+        e.debtor_id = debtor_id;
+        e.received_date = &received;
+        e.n_allocations = 1;
+        e.allocations = &ptr;
+        e.unapplied = &m_left;
+        Creance__Envelope env;
+        s_env_begin(ctx, &env);
+        env.event_case = CREANCE__ENVELOPE__EVENT_PAYMENT_ALLOCATED;
+        env.payment_allocated = &e;
+        if (s_env_add(ctx, &env) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* ----------------------------------------------------------------- invoice */
 
 static fact_rc_t
@@ -252,8 +362,13 @@ s_record_invoice(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id, 
     *id = s_get_i64(r, 0, 0);
     int64_t debtor_id = s_get_i64(r, 0, 1);
     PQclear(r);
-    if (intake_fact_register(ctx, *id) != 0)
+    credit_use_t *uses = NULL;
+    size_t nuses = 0;
+    if (s_take_credit(ctx, *id, debtor_id, f, &uses, &nuses) != 0
+        || intake_fact_register(ctx, *id) != 0) {
+        free(uses);
         return FACT_DB_ERROR;
+    }
 
     Creance__InvoiceIssued e = CREANCE__INVOICE_ISSUED__INIT;
     e.invoice_id = *id;
@@ -268,7 +383,11 @@ s_record_invoice(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id, 
     s_env_begin(ctx, &env);
     env.event_case = CREANCE__ENVELOPE__EVENT_INVOICE_ISSUED;
     env.invoice_issued = &e;
-    return s_env_add(ctx, &env) == 0 ? FACT_RECORDED : FACT_DB_ERROR;
+    int rc = s_env_add(ctx, &env);
+    if (rc == 0)
+        rc = s_credit_events(ctx, *id, debtor_id, f, uses, nuses);
+    free(uses);
+    return rc == 0 ? FACT_RECORDED : FACT_DB_ERROR;
 }
 
 /* ----------------------------------------------------------------- payment */
@@ -719,6 +838,655 @@ s_record_dispute(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id, 
                                   : s_open_dispute(ctx, item->dispute, id, err);
 }
 
+/* ------------------------------------------------- shared by the new facts */
+
+static Creance__Money
+s_money(int64_t minor, const char *currency)
+{
+    Creance__Money m = CREANCE__MONEY__INIT;
+    m.minor = minor;
+    m.currency = (char *) currency;
+    return m;
+}
+
+/*  An invoice as these handlers need it, locked for the item. */
+typedef struct {
+    int64_t id, debtor_id, amount, open;
+    int32_t issue, due;
+    char currency[8];
+    char status[16];
+    char external_id[INTAKE_MAX_ID_BYTES + 1];
+} invoice_row_t;
+
+static fact_rc_t
+s_find_invoice(fact_ctx_t *ctx, const char *ext, const char *field, invoice_row_t *inv,
+               intake_error_t *err)
+{
+    const char *params[] = { ctx->tenant, ctx->source, ext };
+    PGresult *r = db_exec(ctx->db,
+        "SELECT id, debtor_id, currency, amount_minor, open_minor, issue_date, due_date, status "
+        "FROM invoices WHERE tenant = $1 AND source = $2 AND external_id = $3 FOR UPDATE",
+        3, params);
+    if (!r)
+        return FACT_DB_ERROR;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        intake_fail(err, "unknown_invoice", field, "unknown invoice '%s' for source '%s'", ext,
+                    ctx->source);
+        return FACT_REJECTED;
+    }
+    inv->id = s_get_i64(r, 0, 0);
+    inv->debtor_id = s_get_i64(r, 0, 1);
+    snprintf(inv->currency, sizeof inv->currency, "%s", PQgetvalue(r, 0, 2));
+    inv->amount = s_get_i64(r, 0, 3);
+    inv->open = s_get_i64(r, 0, 4);
+    inv->issue = s_get_day(r, 0, 5);
+    inv->due = s_get_day(r, 0, 6);
+    snprintf(inv->status, sizeof inv->status, "%s", PQgetvalue(r, 0, 7));
+    snprintf(inv->external_id, sizeof inv->external_id, "%s", ext);
+    PQclear(r);
+    return FACT_RECORDED;
+}
+
+/*  Cancelled and written-off invoices take no further change. */
+static bool
+s_invoice_closed(const invoice_row_t *inv, const char *field, const char *what, intake_error_t *err)
+{
+    if (strcmp(inv->status, "cancelled") != 0 && strcmp(inv->status, "written_off") != 0)
+        return false;
+    intake_fail(err, "invoice_closed", field, "invoice '%s' is %s: it cannot be %s",
+                inv->external_id, inv->status, what);
+    return true;
+}
+
+static fact_rc_t
+s_find_debtor(fact_ctx_t *ctx, const char *ext, int64_t *debtor_id, intake_error_t *err)
+{
+    const char *params[] = { ctx->tenant, ctx->source, ext };
+    PGresult *r = db_exec(ctx->db,
+        "SELECT id FROM debtors WHERE tenant = $1 AND source = $2 AND external_id = $3", 3, params);
+    if (!r)
+        return FACT_DB_ERROR;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        intake_fail(err, "unknown_debtor", "debtor_external_id", "unknown debtor '%s' for source '%s'",
+                    ext, ctx->source);
+        return FACT_REJECTED;
+    }
+    *debtor_id = s_get_i64(r, 0, 0);
+    PQclear(r);
+    return FACT_RECORDED;
+}
+
+/*  Named invoices of a plan or a promise: each known, the debtor's, in
+    `currency`. *ids is malloc'd (n entries). */
+static fact_rc_t
+s_resolve_invoices(fact_ctx_t *ctx, char **exts, size_t n, int64_t debtor_id, const char *currency,
+                   int64_t **ids, intake_error_t *err)
+{
+    *ids = calloc(n ? n : 1, sizeof **ids);
+    for (size_t i = 0; i < n; i++) {
+        char field[48];
+        snprintf(field, sizeof field, "invoice_external_ids[%zu]", i);
+        invoice_row_t inv;
+        fact_rc_t rc = s_find_invoice(ctx, exts[i], field, &inv, err);
+        if (rc == FACT_RECORDED && inv.debtor_id != debtor_id) {
+            intake_fail(err, "invoice_mismatch", field, "invoice '%s' belongs to another debtor",
+                        exts[i]);
+            rc = FACT_REJECTED;
+        }
+        if (rc == FACT_RECORDED && strcmp(inv.currency, currency) != 0) {
+            intake_fail(err, "currency_mismatch", field, "invoice '%s' is in %s, not %s", exts[i],
+                        inv.currency, currency);
+            rc = FACT_REJECTED;
+        }
+        if (rc != FACT_RECORDED) {
+            free(*ids);
+            *ids = NULL;
+            return rc;
+        }
+        (*ids)[i] = inv.id;
+    }
+    return FACT_RECORDED;
+}
+
+static char *
+s_id_array(const int64_t *ids, size_t n)
+{
+    char *s = malloc(n * 22 + 3), *p = s;
+    *p++ = '{';
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%s%" PRId64, i ? "," : "", ids[i]);
+    *p++ = '}';
+    *p = 0;
+    return s;
+}
+
+/* ------------------------------------------------------ invoice adjustment */
+
+static fact_rc_t
+s_record_adjustment(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id,
+                    intake_error_t *err)
+{
+    const Creance__InvoiceAdjustmentFact *f = item->invoice_adjustment;
+    invoice_row_t inv;
+    fact_rc_t rc = s_find_invoice(ctx, f->invoice_external_id, "invoice_external_id", &inv, err);
+    if (rc != FACT_RECORDED)
+        return rc;
+    if (s_invoice_closed(&inv, "invoice_external_id", "adjusted", err))
+        return FACT_REJECTED;
+    int64_t new_amount = inv.amount, new_open = inv.open;
+    int32_t new_due = inv.due;
+    if (f->new_amount) {
+        if (strcmp(f->new_amount->currency, inv.currency) != 0) {
+            intake_fail(err, "currency_mismatch", "new_amount.currency",
+                        "'%s' differs from the invoice's currency %s", f->new_amount->currency,
+                        inv.currency);
+            return FACT_REJECTED;
+        }
+        new_amount = f->new_amount->minor;
+        /* What was paid, credited or written off stays so: the open amount
+           moves by the change of the amount, and may not go below zero. */
+        new_open = inv.open + (new_amount - inv.amount);
+        if (new_open < 0) {
+            intake_fail(err, "open_negative", "new_amount.minor",
+                        "%" PRId64 " is less than the %" PRId64 " already settled on invoice '%s' "
+                        "(the open amount would be %" PRId64 ")", new_amount, inv.amount - inv.open,
+                        f->invoice_external_id, new_open);
+            return FACT_REJECTED;
+        }
+    }
+    if (f->new_due_date) {
+        new_due = s_pb_days(f->new_due_date);
+        if (new_due < inv.issue) {
+            day_t a = s_day(new_due), b = s_day(inv.issue);
+            intake_fail(err, "due_before_issue", "new_due_date", "%s is before the invoice's issue_date %s",
+                        a.s, b.s);
+            return FACT_REJECTED;
+        }
+    }
+    num_t iid = s_num(inv.id), amount = s_num(new_amount), open = s_num(new_open),
+          old_amount = s_num(inv.amount), old_open = s_num(inv.open);
+    day_t due = s_day(new_due), old_due = s_day(inv.due);
+    const char *params[] = { ctx->tenant, iid.s, amount.s, open.s, due.s, ctx->source,
+                             f->external_id, inv.currency, old_amount.s, old_open.s, old_due.s,
+                             f->reason };
+    PGresult *r = db_exec(ctx->db,
+        "WITH u AS (UPDATE invoices SET amount_minor = $3::bigint, open_minor = $4::bigint, "
+        "    due_date = $5::date, "
+        "    status = CASE WHEN $4::bigint = 0 THEN 'paid' ELSE 'open' END, "
+        "    paid_date = CASE WHEN $4::bigint = 0 THEN coalesce(paid_date, current_date) END "
+        "    WHERE tenant = $1 AND id = $2::bigint) "
+        "INSERT INTO invoice_adjustments (tenant, invoice_id, source, external_id, currency, "
+        "old_amount_minor, new_amount_minor, old_open_minor, new_open_minor, old_due_date, "
+        "new_due_date, reason) VALUES ($1, $2::bigint, $6, $7, $8, $9::bigint, $3::bigint, "
+        "$10::bigint, $4::bigint, $11::date, $5::date, $12) RETURNING id", 12, params);
+    if (!r)
+        return FACT_DB_ERROR;
+    *id = s_get_i64(r, 0, 0);
+    PQclear(r);
+    if (intake_fact_register(ctx, *id) != 0)
+        return FACT_DB_ERROR;
+
+    Creance__Money m_new = s_money(new_amount, inv.currency), m_open = s_money(new_open, inv.currency),
+                   m_old = s_money(inv.amount, inv.currency), m_old_open = s_money(inv.open, inv.currency);
+    Creance__Date d_due;
+    date_to_pb(new_due, &d_due);
+    Creance__InvoiceAdjusted e = CREANCE__INVOICE_ADJUSTED__INIT;
+    e.invoice_id = inv.id;
+    e.debtor_id = inv.debtor_id;
+    e.new_amount = &m_new;
+    e.open_amount = &m_open;
+    e.reason = f->reason;
+    e.due_date = &d_due;
+    e.old_amount = &m_old;
+    e.old_open_amount = &m_old_open;
+    Creance__Envelope env;
+    s_env_begin(ctx, &env);
+    env.event_case = CREANCE__ENVELOPE__EVENT_INVOICE_ADJUSTED;
+    env.invoice_adjusted = &e;
+    return s_env_add(ctx, &env) == 0 ? FACT_RECORDED : FACT_DB_ERROR;
+}
+
+/* ---------------------------------------------------- invoice cancellation */
+
+static fact_rc_t
+s_record_cancellation(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id,
+                      intake_error_t *err)
+{
+    const Creance__InvoiceCancellationFact *f = item->invoice_cancellation;
+    invoice_row_t inv;
+    fact_rc_t rc = s_find_invoice(ctx, f->invoice_external_id, "invoice_external_id", &inv, err);
+    if (rc != FACT_RECORDED)
+        return rc;
+    if (s_invoice_closed(&inv, "invoice_external_id", "cancelled", err))
+        return FACT_REJECTED;
+    num_t iid = s_num(inv.id);
+    day_t on = s_day(s_pb_days(f->cancelled_date));
+    const char *params[] = { ctx->tenant, iid.s, on.s, f->reason };
+    if (db_run(ctx->db, "UPDATE invoices SET status = 'cancelled', open_minor = 0, "
+                        "cancelled_date = $3::date, cancel_reason = $4 "
+                        "WHERE tenant = $1 AND id = $2::bigint", 4, params) != 0)
+        return FACT_DB_ERROR;
+    *id = inv.id;
+    if (intake_fact_register(ctx, *id) != 0)
+        return FACT_DB_ERROR;
+
+    Creance__Money cancelled = s_money(inv.open, inv.currency);
+    Creance__InvoiceCancelled e = CREANCE__INVOICE_CANCELLED__INIT;
+    e.invoice_id = inv.id;
+    e.debtor_id = inv.debtor_id;
+    e.cancelled_open = &cancelled;
+    e.reason = f->reason;
+    Creance__Envelope env;
+    s_env_begin(ctx, &env);
+    env.event_case = CREANCE__ENVELOPE__EVENT_INVOICE_CANCELLED;
+    env.invoice_cancelled = &e;
+    return s_env_add(ctx, &env) == 0 ? FACT_RECORDED : FACT_DB_ERROR;
+}
+
+/* -------------------------------------------------------------- credit note */
+
+static fact_rc_t
+s_record_credit_note(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id,
+                     intake_error_t *err)
+{
+    const Creance__CreditNoteFact *f = item->credit_note;
+    int64_t debtor_id;
+    fact_rc_t rc = s_find_debtor(ctx, f->debtor_external_id, &debtor_id, err);
+    if (rc != FACT_RECORDED)
+        return rc;
+    const char *currency = f->amount->currency;
+    bool tied = f->invoice_external_id && *f->invoice_external_id;
+    invoice_row_t inv = { 0 };
+    int64_t applied = 0;
+    if (tied) {
+        rc = s_find_invoice(ctx, f->invoice_external_id, "invoice_external_id", &inv, err);
+        if (rc != FACT_RECORDED)
+            return rc;
+        if (inv.debtor_id != debtor_id) {
+            intake_fail(err, "invoice_mismatch", "invoice_external_id",
+                        "invoice '%s' belongs to another debtor than '%s'", f->invoice_external_id,
+                        f->debtor_external_id);
+            return FACT_REJECTED;
+        }
+        if (strcmp(inv.currency, currency) != 0) {
+            intake_fail(err, "currency_mismatch", "amount.currency",
+                        "'%s' differs from the invoice's currency %s", currency, inv.currency);
+            return FACT_REJECTED;
+        }
+        if (s_invoice_closed(&inv, "invoice_external_id", "credited", err))
+            return FACT_REJECTED;
+        applied = inv.open < f->amount->minor ? inv.open : f->amount->minor;
+    }
+    int64_t unapplied = f->amount->minor - applied;
+    num_t debtor = s_num(debtor_id), iid = s_num(inv.id), amount = s_num(f->amount->minor),
+          applied_s = s_num(applied), unapplied_s = s_num(unapplied);
+    day_t issued = s_day(s_pb_days(f->issue_date));
+    const char *params[] = { ctx->tenant, debtor.s, tied ? iid.s : NULL, ctx->source,
+                             f->external_id, f->number, issued.s, currency, amount.s,
+                             applied_s.s, unapplied_s.s, f->reason };
+    PGresult *r = db_exec(ctx->db,
+        "WITH u AS (UPDATE invoices SET open_minor = open_minor - $10::bigint, "
+        "    status = CASE WHEN open_minor = $10::bigint THEN 'paid' ELSE status END, "
+        "    paid_date = CASE WHEN open_minor = $10::bigint THEN $7::date ELSE paid_date END "
+        "    WHERE tenant = $1 AND id = $3::bigint AND $10::bigint > 0) "
+        "INSERT INTO credit_notes (tenant, debtor_id, invoice_id, source, external_id, number, "
+        "issue_date, currency, amount_minor, applied_minor, unapplied_minor, reason) "
+        "VALUES ($1, $2::bigint, $3::bigint, $4, $5, $6, $7::date, $8, $9::bigint, $10::bigint, "
+        "$11::bigint, $12) RETURNING id", 12, params);
+    if (!r)
+        return FACT_DB_ERROR;
+    *id = s_get_i64(r, 0, 0);
+    PQclear(r);
+    if (intake_fact_register(ctx, *id) != 0)
+        return FACT_DB_ERROR;
+
+    Creance__Money open_after = s_money(inv.open - applied, currency);
+    Creance__CreditNoteIssued e = CREANCE__CREDIT_NOTE_ISSUED__INIT;
+    e.credit_note_id = *id;
+    e.debtor_id = debtor_id;
+    e.external_id = f->external_id;
+    e.invoice_id = tied ? inv.id : 0;
+    e.issue_date = f->issue_date;
+    e.amount = f->amount;
+    e.invoice_open_after = tied ? &open_after : NULL;
+    Creance__Envelope env;
+    s_env_begin(ctx, &env);
+    env.event_case = CREANCE__ENVELOPE__EVENT_CREDIT_NOTE_ISSUED;
+    env.credit_note_issued = &e;
+    return s_env_add(ctx, &env) == 0 ? FACT_RECORDED : FACT_DB_ERROR;
+}
+
+/* ---------------------------------------------------------- payment reversal */
+
+static fact_rc_t
+s_record_reversal(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id,
+                  intake_error_t *err)
+{
+    const Creance__PaymentReversalFact *f = item->payment_reversal;
+    const char *params[] = { ctx->tenant, ctx->source, f->payment_external_id };
+    PGresult *r = db_exec(ctx->db,
+        "SELECT id, debtor_id, currency, amount_minor, unapplied_minor, "
+        "coalesce(reversed_date::text, reversed_at::date::text) "
+        "FROM payments WHERE tenant = $1 AND source = $2 AND external_id = $3 FOR UPDATE",
+        3, params);
+    if (!r)
+        return FACT_DB_ERROR;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        intake_fail(err, "unknown_payment", "payment_external_id",
+                    "unknown payment '%s' for source '%s'", f->payment_external_id, ctx->source);
+        return FACT_REJECTED;
+    }
+    int64_t payment_id = s_get_i64(r, 0, 0), debtor_id = s_get_i64(r, 0, 1);
+    char currency[8], reversed_on[16];
+    snprintf(currency, sizeof currency, "%s", PQgetvalue(r, 0, 2));
+    int64_t amount = s_get_i64(r, 0, 3), unapplied = s_get_i64(r, 0, 4);
+    bool reversed = !PQgetisnull(r, 0, 5);
+    snprintf(reversed_on, sizeof reversed_on, "%s", reversed ? PQgetvalue(r, 0, 5) : "");
+    PQclear(r);
+    if (reversed) {
+        intake_fail(err, "already_reversed", "payment_external_id",
+                    "payment '%s' was already reversed on %s", f->payment_external_id, reversed_on);
+        return FACT_REJECTED;
+    }
+
+    /* The invoices it paid, locked; amounts summed per invoice (the same
+       invoice may have been paid in two goes, e.g. by credit later). */
+    num_t pid = s_num(payment_id);
+    const char *aparams[] = { ctx->tenant, pid.s };
+    r = db_exec(ctx->db,
+        "SELECT a.invoice_id, a.amount_minor, i.open_minor, i.due_date, i.status "
+        "FROM allocations a JOIN invoices i ON i.tenant = a.tenant AND i.id = a.invoice_id "
+        "WHERE a.tenant = $1 AND a.payment_id = $2::bigint ORDER BY a.id FOR UPDATE OF i",
+        2, aparams);
+    if (!r)
+        return FACT_DB_ERROR;
+    allocs_t a = { NULL, 0, 0 };
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *status = PQgetvalue(r, i, 4);
+        /* A cancelled or written-off invoice is not reopened: the payment
+           is gone, the invoice stays closed. */
+        if (strcmp(status, "open") != 0 && strcmp(status, "paid") != 0)
+            continue;
+        int64_t invoice_id = s_get_i64(r, i, 0);
+        alloc_t *x = s_alloc_find(&a, invoice_id);
+        if (!x) {
+            int64_t remaining = 0;
+            s_alloc_take(&a, invoice_id, s_get_i64(r, i, 2), s_get_day(r, i, 3), &remaining);
+            x = s_alloc_find(&a, invoice_id);
+        }
+        x->amount += s_get_i64(r, i, 1);
+    }
+    PQclear(r);
+
+    day_t on = s_day(s_pb_days(f->reversed_date));
+    const char *uparams[] = { ctx->tenant, pid.s, on.s, f->reason };
+    if (db_run(ctx->db,
+        "WITH d AS (DELETE FROM allocations WHERE tenant = $1 AND payment_id = $2::bigint "
+        "    RETURNING invoice_id, amount_minor), "
+        "s AS (SELECT invoice_id, sum(amount_minor) AS amount FROM d GROUP BY invoice_id), "
+        "u AS (UPDATE invoices i SET open_minor = i.open_minor + s.amount, status = 'open', "
+        "    paid_date = NULL FROM s WHERE i.tenant = $1 AND i.id = s.invoice_id "
+        "    AND i.status IN ('open', 'paid')) "
+        "UPDATE payments SET reversed_at = now(), reversed_date = $3::date, reversal_reason = $4, "
+        "unapplied_minor = 0 WHERE tenant = $1 AND id = $2::bigint", 4, uparams) != 0) {
+        free(a.v);
+        return FACT_DB_ERROR;
+    }
+    *id = payment_id;
+    if (intake_fact_register(ctx, *id) != 0) {
+        free(a.v);
+        return FACT_DB_ERROR;
+    }
+
+    size_t n = a.n;
+    Creance__Allocation *allocs = calloc(n ? n : 1, sizeof *allocs);
+    Creance__Allocation **ptrs = calloc(n ? n : 1, sizeof *ptrs);
+    Creance__Money *money = calloc(2 * (n ? n : 1), sizeof *money);
+    Creance__Date *dues = calloc(n ? n : 1, sizeof *dues);
+    for (size_t i = 0; i < n; i++) {
+        creance__allocation__init(&allocs[i]);
+        money[2 * i] = s_money(a.v[i].amount, currency);
+        money[2 * i + 1] = s_money(a.v[i].open + a.v[i].amount, currency);
+        date_to_pb(a.v[i].due, &dues[i]);
+        allocs[i].invoice_id = a.v[i].invoice_id;
+        allocs[i].amount = &money[2 * i];
+        allocs[i].invoice_open_after = &money[2 * i + 1];
+        allocs[i].due_date = &dues[i];
+        ptrs[i] = &allocs[i];
+    }
+    Creance__Money m_amount = s_money(amount, currency), m_unapplied = s_money(unapplied, currency);
+    Creance__PaymentReversed e = CREANCE__PAYMENT_REVERSED__INIT;
+    e.payment_id = payment_id;
+    e.debtor_id = debtor_id;
+    e.n_reopened = n;
+    e.reopened = ptrs;
+    e.reason = f->reason;
+    e.amount = &m_amount;
+    e.unapplied_removed = &m_unapplied;
+    Creance__Envelope env;
+    s_env_begin(ctx, &env);
+    env.event_case = CREANCE__ENVELOPE__EVENT_PAYMENT_REVERSED;
+    env.payment_reversed = &e;
+    int erc = s_env_add(ctx, &env);
+    free(allocs);
+    free(ptrs);
+    free(money);
+    free(dues);
+    free(a.v);
+    return erc == 0 ? FACT_RECORDED : FACT_DB_ERROR;
+}
+
+/* ----------------------------------------------------------------- write-off */
+
+static fact_rc_t
+s_record_write_off(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id,
+                   intake_error_t *err)
+{
+    const Creance__WriteOffFact *f = item->write_off;
+    invoice_row_t inv;
+    fact_rc_t rc = s_find_invoice(ctx, f->invoice_external_id, "invoice_external_id", &inv, err);
+    if (rc != FACT_RECORDED)
+        return rc;
+    if (s_invoice_closed(&inv, "invoice_external_id", "written off", err))
+        return FACT_REJECTED;
+    if (inv.open == 0) {
+        intake_fail(err, "nothing_open", "invoice_external_id",
+                    "invoice '%s' has nothing open to write off", f->invoice_external_id);
+        return FACT_REJECTED;
+    }
+    int64_t amount = inv.open;
+    if (f->amount && f->amount->minor != 0) {
+        if (strcmp(f->amount->currency, inv.currency) != 0) {
+            intake_fail(err, "currency_mismatch", "amount.currency",
+                        "'%s' differs from the invoice's currency %s", f->amount->currency,
+                        inv.currency);
+            return FACT_REJECTED;
+        }
+        if (f->amount->minor > inv.open) {
+            intake_fail(err, "exceeds_open", "amount.minor",
+                        "%" PRId64 " exceeds the open amount %" PRId64 " of invoice '%s'",
+                        f->amount->minor, inv.open, f->invoice_external_id);
+            return FACT_REJECTED;
+        }
+        amount = f->amount->minor;
+    }
+    num_t iid = s_num(inv.id), debtor = s_num(inv.debtor_id), amount_s = s_num(amount);
+    day_t on = s_day(s_pb_days(f->date));
+    const char *params[] = { ctx->tenant, iid.s, debtor.s, ctx->source, f->external_id,
+                             inv.currency, amount_s.s, on.s, f->reason };
+    PGresult *r = db_exec(ctx->db,
+        "WITH u AS (UPDATE invoices SET open_minor = open_minor - $7::bigint, "
+        "    status = CASE WHEN open_minor = $7::bigint THEN 'written_off' ELSE status END "
+        "    WHERE tenant = $1 AND id = $2::bigint) "
+        "INSERT INTO write_offs (tenant, invoice_id, debtor_id, source, external_id, currency, "
+        "amount_minor, date, reason) VALUES ($1, $2::bigint, $3::bigint, $4, $5, $6, $7::bigint, "
+        "$8::date, $9) RETURNING id", 9, params);
+    if (!r)
+        return FACT_DB_ERROR;
+    *id = s_get_i64(r, 0, 0);
+    PQclear(r);
+    if (intake_fact_register(ctx, *id) != 0)
+        return FACT_DB_ERROR;
+
+    Creance__Money m_amount = s_money(amount, inv.currency),
+                   m_after = s_money(inv.open - amount, inv.currency);
+    Creance__WrittenOff e = CREANCE__WRITTEN_OFF__INIT;
+    e.invoice_id = inv.id;
+    e.debtor_id = inv.debtor_id;
+    e.amount = &m_amount;
+    e.date = f->date;
+    e.reason = f->reason;
+    e.invoice_open_after = &m_after;
+    Creance__Envelope env;
+    s_env_begin(ctx, &env);
+    env.event_case = CREANCE__ENVELOPE__EVENT_WRITTEN_OFF;
+    env.written_off = &e;
+    return s_env_add(ctx, &env) == 0 ? FACT_RECORDED : FACT_DB_ERROR;
+}
+
+/* -------------------------------------------------------------- payment plan */
+
+static fact_rc_t
+s_record_plan(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id, intake_error_t *err)
+{
+    const Creance__PaymentPlanFact *f = item->payment_plan;
+    int64_t debtor_id;
+    fact_rc_t rc = s_find_debtor(ctx, f->debtor_external_id, &debtor_id, err);
+    if (rc != FACT_RECORDED)
+        return rc;
+    const char *currency = f->instalments[0]->amount->currency;
+    int64_t *ids;
+    rc = s_resolve_invoices(ctx, f->invoice_external_ids, f->n_invoice_external_ids, debtor_id,
+                            currency, &ids, err);
+    if (rc != FACT_RECORDED)
+        return rc;
+    size_t n = f->n_instalments;
+    int64_t total = 0;
+    zchunk_t *dues = zchunk_new("{", 1), *amounts = zchunk_new("{", 1);
+    for (size_t i = 0; i < n; i++) {
+        char buf[40];
+        day_t d = s_day(s_pb_days(f->instalments[i]->due_date));
+        int len = snprintf(buf, sizeof buf, "%s%s", i ? "," : "", d.s);
+        zchunk_extend(dues, buf, (size_t) len);
+        len = snprintf(buf, sizeof buf, "%s%" PRId64, i ? "," : "", f->instalments[i]->amount->minor);
+        zchunk_extend(amounts, buf, (size_t) len);
+        total += f->instalments[i]->amount->minor;
+    }
+    zchunk_extend(dues, "}", 2);
+    zchunk_extend(amounts, "}", 2);
+    char *id_array = s_id_array(ids, f->n_invoice_external_ids);
+    num_t debtor = s_num(debtor_id), total_s = s_num(total);
+    day_t agreed = s_day(s_pb_days(f->agreed_date));
+    const char *params[] = { ctx->tenant, debtor.s, ctx->source, f->external_id, agreed.s,
+                             currency, total_s.s, id_array, (const char *) zchunk_data(dues),
+                             (const char *) zchunk_data(amounts) };
+    PGresult *r = db_exec(ctx->db,
+        "WITH p AS (INSERT INTO payment_plans (tenant, debtor_id, source, external_id, agreed_date, "
+        "    currency, total_minor, invoice_ids) VALUES ($1, $2::bigint, $3, $4, $5::date, $6, "
+        "    $7::bigint, $8::bigint[]) RETURNING id), "
+        "i AS (INSERT INTO plan_instalments (tenant, plan_id, number, due_date, currency, amount_minor) "
+        "    SELECT $1, p.id, x.n, x.due, $6, x.amount FROM p, "
+        "    unnest($9::date[], $10::bigint[]) WITH ORDINALITY AS x(due, amount, n)) "
+        "SELECT id FROM p", 10, params);
+    free(id_array);
+    zchunk_destroy(&dues);
+    zchunk_destroy(&amounts);
+    if (!r) {
+        free(ids);
+        return FACT_DB_ERROR;
+    }
+    *id = s_get_i64(r, 0, 0);
+    PQclear(r);
+    if (intake_fact_register(ctx, *id) != 0) {
+        free(ids);
+        return FACT_DB_ERROR;
+    }
+
+    Creance__Instalment *ins = calloc(n, sizeof *ins);
+    Creance__Instalment **ptrs = calloc(n, sizeof *ptrs);
+    for (size_t i = 0; i < n; i++) {
+        creance__instalment__init(&ins[i]);
+        ins[i].number = (int32_t) i + 1;
+        ins[i].due_date = f->instalments[i]->due_date;
+        ins[i].amount = f->instalments[i]->amount;
+        ptrs[i] = &ins[i];
+    }
+    Creance__PaymentPlanAgreed e = CREANCE__PAYMENT_PLAN_AGREED__INIT;
+    e.plan_id = *id;
+    e.debtor_id = debtor_id;
+    e.n_invoice_ids = f->n_invoice_external_ids;
+    e.invoice_ids = ids;
+    e.n_instalments = n;
+    e.instalments = ptrs;
+    e.agreed_date = f->agreed_date;
+    e.external_id = f->external_id;
+    Creance__Envelope env;
+    s_env_begin(ctx, &env);
+    env.event_case = CREANCE__ENVELOPE__EVENT_PLAN_AGREED;
+    env.plan_agreed = &e;
+    int erc = s_env_add(ctx, &env);
+    free(ins);
+    free(ptrs);
+    free(ids);
+    return erc == 0 ? FACT_RECORDED : FACT_DB_ERROR;
+}
+
+/* ------------------------------------------------------------------ promise */
+
+static fact_rc_t
+s_record_promise(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id,
+                 intake_error_t *err)
+{
+    const Creance__PromiseFact *f = item->promise;
+    int64_t debtor_id;
+    fact_rc_t rc = s_find_debtor(ctx, f->debtor_external_id, &debtor_id, err);
+    if (rc != FACT_RECORDED)
+        return rc;
+    int64_t *ids;
+    rc = s_resolve_invoices(ctx, f->invoice_external_ids, f->n_invoice_external_ids, debtor_id,
+                            f->amount->currency, &ids, err);
+    if (rc != FACT_RECORDED)
+        return rc;
+    char *id_array = s_id_array(ids, f->n_invoice_external_ids);
+    num_t debtor = s_num(debtor_id), amount = s_num(f->amount->minor);
+    day_t on = s_day(s_pb_days(f->promised_date));
+    const char *params[] = { ctx->tenant, debtor.s, ctx->source, f->external_id,
+                             f->amount->currency, amount.s, on.s, id_array };
+    PGresult *r = db_exec(ctx->db,
+        "INSERT INTO promises (tenant, debtor_id, source, external_id, currency, amount_minor, "
+        "promised_date, invoice_ids) VALUES ($1, $2::bigint, $3, $4, $5, $6::bigint, $7::date, "
+        "$8::bigint[]) RETURNING id", 8, params);
+    free(id_array);
+    if (!r) {
+        free(ids);
+        return FACT_DB_ERROR;
+    }
+    *id = s_get_i64(r, 0, 0);
+    PQclear(r);
+    if (intake_fact_register(ctx, *id) != 0) {
+        free(ids);
+        return FACT_DB_ERROR;
+    }
+    Creance__PromiseMade e = CREANCE__PROMISE_MADE__INIT;
+    e.promise_id = *id;
+    e.debtor_id = debtor_id;
+    e.amount = f->amount;
+    e.promised_date = f->promised_date;
+    e.n_invoice_ids = f->n_invoice_external_ids;
+    e.invoice_ids = ids;
+    e.external_id = f->external_id;
+    Creance__Envelope env;
+    s_env_begin(ctx, &env);
+    env.event_case = CREANCE__ENVELOPE__EVENT_PROMISE_MADE;
+    env.promise_made = &e;
+    int erc = s_env_add(ctx, &env);
+    free(ids);
+    return erc == 0 ? FACT_RECORDED : FACT_DB_ERROR;
+}
+
 /* ------------------------------------------------------------------- table */
 
 static const fact_handler_t s_handlers[] = {
@@ -726,6 +1494,13 @@ static const fact_handler_t s_handlers[] = {
     { CREANCE__INTAKE_ITEM__FACT_INVOICE, "invoice", s_record_invoice },
     { CREANCE__INTAKE_ITEM__FACT_PAYMENT, "payment", s_record_payment },
     { CREANCE__INTAKE_ITEM__FACT_DISPUTE, "dispute", s_record_dispute },
+    { CREANCE__INTAKE_ITEM__FACT_INVOICE_ADJUSTMENT,   "invoice_adjustment",   s_record_adjustment },
+    { CREANCE__INTAKE_ITEM__FACT_INVOICE_CANCELLATION, "invoice_cancellation", s_record_cancellation },
+    { CREANCE__INTAKE_ITEM__FACT_CREDIT_NOTE,          "credit_note",          s_record_credit_note },
+    { CREANCE__INTAKE_ITEM__FACT_PAYMENT_REVERSAL,     "payment_reversal",     s_record_reversal },
+    { CREANCE__INTAKE_ITEM__FACT_WRITE_OFF,            "write_off",            s_record_write_off },
+    { CREANCE__INTAKE_ITEM__FACT_PAYMENT_PLAN,         "payment_plan",         s_record_plan },
+    { CREANCE__INTAKE_ITEM__FACT_PROMISE,              "promise",              s_record_promise },
 };
 
 const fact_handler_t *

@@ -15,7 +15,12 @@
 struct intake_t {
     db_t *db;
     long max_batch;
-    eventlog_batch_t *events;       /* of the burst in hand */
+    /* Events of the burst in hand, in segments flushed in order: an
+       all_or_nothing request gets a segment of its own, so that its events
+       can be dropped if the request is refused (eventlog_add cannot be
+       undone) while sequence numbers still follow the order of the work. */
+    eventlog_batch_t **segs;
+    size_t nseg, capseg;
     bool committed;                 /* events committed, not yet published */
     zhashx_t *recorded;             /* idempotency keys recorded in this burst */
     uint8_t *buf;                   /* an item's encoding, for its hash */
@@ -114,13 +119,52 @@ intake_request_reply(const intake_request_t *self)
 
 /* ------------------------------------------------------------------ intake */
 
+/*  Opens a new, empty event segment; later events go there. */
+static void
+s_seg_push(intake_t *self)
+{
+    if (self->nseg == self->capseg) {
+        self->capseg = self->capseg ? self->capseg * 2 : 4;
+        self->segs = realloc(self->segs, self->capseg * sizeof *self->segs);
+        for (size_t i = self->nseg; i < self->capseg; i++)
+            self->segs[i] = eventlog_batch_new();
+    }
+    eventlog_reset(self->segs[self->nseg]);
+    self->nseg++;
+}
+
+static eventlog_batch_t *
+s_seg_current(intake_t *self)
+{
+    return self->segs[self->nseg - 1];
+}
+
+/*  Forgets every segment but one, empty. */
+static void
+s_seg_begin(intake_t *self)
+{
+    for (size_t i = 0; i < self->nseg; i++)
+        eventlog_reset(self->segs[i]);
+    self->nseg = 0;
+    s_seg_push(self);
+}
+
+static size_t
+s_seg_count(const intake_t *self)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < self->nseg; i++)
+        n += eventlog_count(self->segs[i]);
+    return n;
+}
+
 intake_t *
 intake_new(db_t *db, long max_batch)
 {
     intake_t *self = calloc(1, sizeof *self);
     self->db = db;
     self->max_batch = max_batch;
-    self->events = eventlog_batch_new();
+    s_seg_begin(self);
     self->recorded = zhashx_new();
     const char *items_help = "intake items by outcome";
     self->accepted = metrics_counter("creance_intake_items_total", items_help, "status=\"accepted\"");
@@ -139,7 +183,9 @@ intake_destroy(intake_t **self_p)
     intake_t *self = *self_p;
     if (!self)
         return;
-    eventlog_batch_destroy(&self->events);
+    for (size_t i = 0; i < self->capseg; i++)
+        eventlog_batch_destroy(&self->segs[i]);
+    free(self->segs);
     zhashx_destroy(&self->recorded);
     free(self->buf);
     free(self);
@@ -287,7 +333,7 @@ s_process_item(intake_t *self, intake_request_t *req, size_t i, bool lookup)
     Creance__ItemResult *res = &req->results[i];
     intake_error_t err;
     fact_ctx_t ctx = {
-        .db = self->db, .events = self->events, .tenant = batch->tenant, .source = batch->source,
+        .db = self->db, .events = s_seg_current(self), .tenant = batch->tenant, .source = batch->source,
         .kind = intake_item_kind(item), .external_id = intake_item_external_id(item),
     };
     ctx.encoded_len = s_encode(self, item);
@@ -361,6 +407,32 @@ s_process_item(intake_t *self, intake_request_t *req, size_t i, bool lookup)
     return 0;
 }
 
+/*  An all_or_nothing request with a rejected item: nothing of it stays.
+    Items that were (or would have been) accepted are answered REJECTED
+    naming the first rejected item; duplicates stay DUPLICATE (they were
+    recorded before, by an earlier batch, and still are). */
+static void
+s_refuse_request(intake_request_t *req)
+{
+    size_t first = 0;
+    for (size_t i = 0; i < req->batch->n_items; i++)
+        if (req->results[i].status == CREANCE__ITEM_STATUS__REJECTED) {
+            first = i;
+            break;
+        }
+    for (size_t i = 0; i < req->batch->n_items; i++) {
+        Creance__ItemResult *r = &req->results[i];
+        if (r->status == CREANCE__ITEM_STATUS__REJECTED || r->status == CREANCE__ITEM_STATUS__DUPLICATE)
+            continue;
+        if (r->status == CREANCE__ITEM_STATUS__ACCEPTED)
+            req->accepted--;
+        intake_error_t err;
+        intake_fail(&err, "batch_refused", "all_or_nothing", "batch refused: item %zu rejected", first);
+        r->id = 0;
+        s_reject(req, i, &err);
+    }
+}
+
 /*  The items of one request: validation, one prefetch of the known keys,
     then each valid item. 0, or -1 when the transaction is broken. */
 static int
@@ -371,18 +443,47 @@ s_process_request(intake_t *self, intake_request_t *req)
     bool *valid = calloc(n, sizeof *valid), *known = calloc(n, sizeof *known);
     for (size_t i = 0; i < batch->n_items; i++) {
         intake_error_t err;
+        if (req->item_errors && req->item_errors[i].key) {
+            valid[i] = false;
+            s_reject(req, i, &req->item_errors[i]);
+            continue;
+        }
         valid[i] = intake_validate_item(batch->items[i], &err);
         if (!valid[i])
             s_reject(req, i, &err);
+    }
+    /* All or nothing: the request's rows under one savepoint and its
+       events in a segment of their own, both dropped if an item fails. */
+    bool whole = batch->all_or_nothing;
+    if (whole) {
+        s_seg_push(self);
+        if (db_run(self->db, "SAVEPOINT batch", 0, NULL) != 0) {
+            free(valid);
+            free(known);
+            return -1;
+        }
     }
     int rc = s_prefetch_known(self, req, valid, known);
     for (size_t i = 0; i < batch->n_items && rc == 0; i++) {
         if (!valid[i])
             continue;
+        if (whole && req->rejected > 0)
+            break;                  /* refused already: the rest cannot matter */
         char key[4 * (INTAKE_MAX_ID_BYTES + 1)];
         s_burst_key(key, sizeof key, batch, batch->items[i]);
         bool lookup = known[i] || zhashx_lookup(self->recorded, key);
         rc = s_process_item(self, req, i, lookup);
+    }
+    if (whole && rc == 0) {
+        if (req->rejected > 0) {
+            if (db_run(self->db, "ROLLBACK TO SAVEPOINT batch", 0, NULL) != 0)
+                rc = -1;
+            eventlog_reset(s_seg_current(self));
+            s_refuse_request(req);
+        }
+        if (rc == 0 && db_run(self->db, "RELEASE SAVEPOINT batch", 0, NULL) != 0)
+            rc = -1;
+        s_seg_push(self);           /* later requests' events after this one's */
     }
     free(valid);
     free(known);
@@ -434,6 +535,7 @@ intake_process(intake_t *self, intake_request_t **reqs, size_t n)
         return 0;
 
     zhashx_purge(self->recorded);
+    s_seg_begin(self);
     if (db_begin(self->db) != 0)
         goto unavailable;
 
@@ -455,20 +557,21 @@ intake_process(intake_t *self, intake_request_t **reqs, size_t n)
         if (s_process_request(self, req) != 0)
             goto failed;
     }
-    if (eventlog_flush(self->events, self->db) != 0)
-        goto failed;
+    for (size_t i = 0; i < self->nseg; i++)
+        if (eventlog_flush(self->segs[i], self->db) != 0)
+            goto failed;
     if (db_commit(self->db) != 0) {
         log_error("commit failed: %s", db_last_error(self->db));
         goto failed_committing;
     }
-    self->committed = eventlog_count(self->events) > 0;
+    self->committed = s_seg_count(self) > 0;
     return 0;
 
 failed:
     log_error("burst rolled back requests=%zu error=\"%s\"", todo, db_last_error(self->db));
     db_rollback(self->db);
 failed_committing:
-    eventlog_reset(self->events);
+    s_seg_begin(self);
 unavailable:
     for (size_t k = 0; k < n; k++) {
         if (!reqs[k]->in_transaction)
@@ -537,7 +640,9 @@ intake_publish(intake_t *self, bus_t *bus)
     if (!self->committed)
         return 0;
     self->committed = false;
-    int sent = eventlog_publish(self->events, bus);
+    int sent = 0;
+    for (size_t i = 0; i < self->nseg; i++)
+        sent += eventlog_publish(self->segs[i], bus);
     metric_add(self->published, sent);
     return sent;
 }

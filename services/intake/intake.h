@@ -18,6 +18,7 @@
 #include <czmq.h>
 #include "bus.h"
 #include "db.h"
+#include "validate.h"
 #include "creance.pb-c.h"
 
 /*  A burst is bounded so that one transaction stays short. */
@@ -35,6 +36,9 @@ typedef struct {
     Creance__ItemResult *results;   /* one per item */
     Creance__ItemResult **result_ptrs;
     const char **reject_keys;       /* per item: metric reason when rejected */
+    /* Optional, per item: an error found before the item could be built
+       (e.g. a JSON item of the wrong shape); key NULL when none. Not owned. */
+    const intake_error_t *item_errors;
     int accepted, duplicates, rejected;
 } intake_request_t;
 

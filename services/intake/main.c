@@ -1,8 +1,10 @@
-/*  creance-intake: records invoices, payments, debtors and disputes sent by
-    billing systems, and publishes the ledger events.
+/*  creance-intake: records the facts sent by billing systems (debtors,
+    invoices and their changes, credit notes, payments and reversals,
+    write-offs, disputes, plans, promises) and publishes the ledger events.
 
     One zloop: the ROUTER endpoint (IntakeBatch -> IntakeReply, see
-    endpoint.h) and the HTTP server (/healthz, /metrics). When the endpoint
+    endpoint.h) and the HTTP server (webhooks, see web.h; /healthz,
+    /metrics). When the endpoint
     is readable, every waiting request (up to a burst) is processed in one
     transaction (intake.h); replies go out after COMMIT, then the events
     are published. */
@@ -15,11 +17,14 @@
 #include "intake.h"
 #include "log.h"
 #include "service.h"
+#include "web.h"
+#include "webhook.h"
 
 static const config_entry_t s_config[] = {
     { "CREANCE_INTAKE_ENDPOINT", "tcp://127.0.0.1:5560", false,
       "billing feeds: ROUTER endpoint speaking the REQ envelope (binds)" },
-    { "CREANCE_INTAKE_HTTP", "127.0.0.1:8081", false, "health and metrics (host:port)" },
+    { "CREANCE_INTAKE_HTTP", "127.0.0.1:8081", false,
+      "webhooks (POST /api/v1/intake, /api/v1/stripe/<tenant>), health and metrics (host:port)" },
     { "CREANCE_INTAKE_MAX_BATCH", "5000", false, "most items accepted in one IntakeBatch" },
     { NULL, NULL, false, NULL }
 };
@@ -114,10 +119,6 @@ s_reload(void *arg)
     intake_set_max_batch(app->intake, s_max_batch(app->config));
 }
 
-static const http_route_t s_routes[] = {
-    { NULL, NULL, NULL }
-};
-
 int
 main(void)
 {
@@ -144,7 +145,8 @@ main(void)
         goto done;
     }
     const char *addr = config_get(app.config, "CREANCE_INTAKE_HTTP");
-    http = http_server_new(addr, s_routes, &app, 4096);
+    intake_web_t web = { .db = app.db, .intake = app.intake, .bus = app.bus };
+    http = http_server_new(addr, intake_web_routes, &web, INTAKE_WEBHOOK_MAX_BODY);
     if (!http) {
         log_error("http server not started addr=%s", addr);
         goto done;

@@ -207,6 +207,71 @@ static const text_rule_t s_dispute_resolve_texts[] = {
     { NULL, 0, 0, false }
 };
 
+static const text_rule_t s_adjustment_texts[] = {
+    TEXT(Creance__InvoiceAdjustmentFact, external_id, INTAKE_MAX_ID_BYTES, true),
+    TEXT(Creance__InvoiceAdjustmentFact, invoice_external_id, INTAKE_MAX_ID_BYTES, true),
+    TEXT(Creance__InvoiceAdjustmentFact, reason, INTAKE_MAX_LINE_BYTES, false),
+    { NULL, 0, 0, false }
+};
+
+static const text_rule_t s_cancellation_texts[] = {
+    TEXT(Creance__InvoiceCancellationFact, external_id, INTAKE_MAX_ID_BYTES, true),
+    TEXT(Creance__InvoiceCancellationFact, invoice_external_id, INTAKE_MAX_ID_BYTES, true),
+    TEXT(Creance__InvoiceCancellationFact, reason, INTAKE_MAX_LINE_BYTES, false),
+    { NULL, 0, 0, false }
+};
+
+static const text_rule_t s_credit_note_texts[] = {
+    TEXT(Creance__CreditNoteFact, external_id, INTAKE_MAX_ID_BYTES, true),
+    TEXT(Creance__CreditNoteFact, debtor_external_id, INTAKE_MAX_ID_BYTES, true),
+    TEXT(Creance__CreditNoteFact, invoice_external_id, INTAKE_MAX_ID_BYTES, false),
+    TEXT(Creance__CreditNoteFact, number, INTAKE_MAX_ID_BYTES, false),
+    TEXT(Creance__CreditNoteFact, reason, INTAKE_MAX_LINE_BYTES, false),
+    { NULL, 0, 0, false }
+};
+
+static const text_rule_t s_reversal_texts[] = {
+    TEXT(Creance__PaymentReversalFact, external_id, INTAKE_MAX_ID_BYTES, true),
+    TEXT(Creance__PaymentReversalFact, payment_external_id, INTAKE_MAX_ID_BYTES, true),
+    TEXT(Creance__PaymentReversalFact, reason, INTAKE_MAX_LINE_BYTES, false),
+    { NULL, 0, 0, false }
+};
+
+static const text_rule_t s_write_off_texts[] = {
+    TEXT(Creance__WriteOffFact, external_id, INTAKE_MAX_ID_BYTES, true),
+    TEXT(Creance__WriteOffFact, invoice_external_id, INTAKE_MAX_ID_BYTES, true),
+    TEXT(Creance__WriteOffFact, reason, INTAKE_MAX_LINE_BYTES, false),
+    { NULL, 0, 0, false }
+};
+
+static const text_rule_t s_plan_texts[] = {
+    TEXT(Creance__PaymentPlanFact, external_id, INTAKE_MAX_ID_BYTES, true),
+    TEXT(Creance__PaymentPlanFact, debtor_external_id, INTAKE_MAX_ID_BYTES, true),
+    { NULL, 0, 0, false }
+};
+
+static const text_rule_t s_promise_texts[] = {
+    TEXT(Creance__PromiseFact, external_id, INTAKE_MAX_ID_BYTES, true),
+    TEXT(Creance__PromiseFact, debtor_external_id, INTAKE_MAX_ID_BYTES, true),
+    { NULL, 0, 0, false }
+};
+
+/*  A list of invoice external ids: bounded, each a required id. */
+static bool
+s_check_invoice_ids(char **ids, size_t n, intake_error_t *err)
+{
+    if (n > INTAKE_MAX_NAMED_INVOICES)
+        return intake_fail(err, "too_many_items", "invoice_external_ids",
+                           "%zu invoices named, the limit is %d", n, INTAKE_MAX_NAMED_INVOICES);
+    for (size_t i = 0; i < n; i++) {
+        char field[48];
+        snprintf(field, sizeof field, "invoice_external_ids[%zu]", i);
+        if (!intake_check_text(field, ids[i], INTAKE_MAX_ID_BYTES, true, err))
+            return false;
+    }
+    return true;
+}
+
 static bool
 s_check_terms(const char *field, int32_t days, intake_error_t *err)
 {
@@ -322,6 +387,109 @@ intake_validate_dispute(const Creance__DisputeFact *f, intake_error_t *err)
 }
 
 bool
+intake_validate_adjustment(const Creance__InvoiceAdjustmentFact *f, intake_error_t *err)
+{
+    if (!s_check_texts(f, s_adjustment_texts, err)
+        || !intake_check_date("new_due_date", f->new_due_date, false, NULL, err))
+        return false;
+    if (f->new_amount && !intake_check_money("new_amount", f->new_amount, false, err))
+        return false;
+    if (!f->new_amount && !f->new_due_date)
+        return intake_fail(err, "missing_field", "new_amount",
+                           "missing: give new_amount, new_due_date or both");
+    return true;
+}
+
+bool
+intake_validate_cancellation(const Creance__InvoiceCancellationFact *f, intake_error_t *err)
+{
+    return s_check_texts(f, s_cancellation_texts, err)
+        && intake_check_date("cancelled_date", f->cancelled_date, true, NULL, err);
+}
+
+bool
+intake_validate_credit_note(const Creance__CreditNoteFact *f, intake_error_t *err)
+{
+    return s_check_texts(f, s_credit_note_texts, err)
+        && intake_check_date("issue_date", f->issue_date, true, NULL, err)
+        && intake_check_money("amount", f->amount, false, err);
+}
+
+bool
+intake_validate_reversal(const Creance__PaymentReversalFact *f, intake_error_t *err)
+{
+    return s_check_texts(f, s_reversal_texts, err)
+        && intake_check_date("reversed_date", f->reversed_date, true, NULL, err);
+}
+
+bool
+intake_validate_write_off(const Creance__WriteOffFact *f, intake_error_t *err)
+{
+    if (!s_check_texts(f, s_write_off_texts, err)
+        || !intake_check_date("date", f->date, true, NULL, err))
+        return false;
+    /* No amount, or zero: the invoice's whole open amount (known later). */
+    if (f->amount && f->amount->minor != 0 && !intake_check_money("amount", f->amount, false, err))
+        return false;
+    return true;
+}
+
+bool
+intake_validate_plan(const Creance__PaymentPlanFact *f, intake_error_t *err)
+{
+    if (!s_check_texts(f, s_plan_texts, err)
+        || !intake_check_date("agreed_date", f->agreed_date, true, NULL, err)
+        || !s_check_invoice_ids(f->invoice_external_ids, f->n_invoice_external_ids, err))
+        return false;
+    if (f->n_instalments == 0)
+        return intake_fail(err, "missing_field", "instalments", "missing: a plan has at least one instalment");
+    if (f->n_instalments > INTAKE_MAX_INSTALMENTS)
+        return intake_fail(err, "too_many_items", "instalments",
+                           "%zu instalments, the limit is %d", f->n_instalments, INTAKE_MAX_INSTALMENTS);
+    int32_t previous = 0;
+    for (size_t i = 0; i < f->n_instalments; i++) {
+        const Creance__Instalment *in = f->instalments[i];
+        char field[64];
+        int32_t due;
+        snprintf(field, sizeof field, "instalments[%zu].due_date", i);
+        if (!intake_check_date(field, in->due_date, true, &due, err))
+            return false;
+        snprintf(field, sizeof field, "instalments[%zu].amount", i);
+        if (!intake_check_money(field, in->amount, false, err))
+            return false;
+        if (i > 0 && strcmp(in->amount->currency, f->instalments[0]->amount->currency) != 0) {
+            snprintf(field, sizeof field, "instalments[%zu].amount.currency", i);
+            return intake_fail(err, "currency_mismatch", field, "'%s' differs from the first instalment's %s",
+                               in->amount->currency, f->instalments[0]->amount->currency);
+        }
+        if (in->number != 0 && in->number != (int32_t) i + 1) {
+            snprintf(field, sizeof field, "instalments[%zu].number", i);
+            return intake_fail(err, "bad_value", field, "%d: instalments are numbered 1, 2, ... in order",
+                               (int) in->number);
+        }
+        if (i > 0 && due <= previous) {
+            char a[11], b[11];
+            date_format(due, a);
+            date_format(previous, b);
+            snprintf(field, sizeof field, "instalments[%zu].due_date", i);
+            return intake_fail(err, "bad_date", field,
+                               "%s is not after the previous instalment's %s", a, b);
+        }
+        previous = due;
+    }
+    return true;
+}
+
+bool
+intake_validate_promise(const Creance__PromiseFact *f, intake_error_t *err)
+{
+    return s_check_texts(f, s_promise_texts, err)
+        && intake_check_money("amount", f->amount, false, err)
+        && intake_check_date("promised_date", f->promised_date, true, NULL, err)
+        && s_check_invoice_ids(f->invoice_external_ids, f->n_invoice_external_ids, err);
+}
+
+bool
 intake_validate_item(const Creance__IntakeItem *item, intake_error_t *err)
 {
     switch (item->fact_case) {
@@ -333,9 +501,25 @@ intake_validate_item(const Creance__IntakeItem *item, intake_error_t *err)
         return intake_validate_payment(item->payment, err);
     case CREANCE__INTAKE_ITEM__FACT_DISPUTE:
         return intake_validate_dispute(item->dispute, err);
+    case CREANCE__INTAKE_ITEM__FACT_INVOICE_ADJUSTMENT:
+        return intake_validate_adjustment(item->invoice_adjustment, err);
+    case CREANCE__INTAKE_ITEM__FACT_INVOICE_CANCELLATION:
+        return intake_validate_cancellation(item->invoice_cancellation, err);
+    case CREANCE__INTAKE_ITEM__FACT_CREDIT_NOTE:
+        return intake_validate_credit_note(item->credit_note, err);
+    case CREANCE__INTAKE_ITEM__FACT_PAYMENT_REVERSAL:
+        return intake_validate_reversal(item->payment_reversal, err);
+    case CREANCE__INTAKE_ITEM__FACT_WRITE_OFF:
+        return intake_validate_write_off(item->write_off, err);
+    case CREANCE__INTAKE_ITEM__FACT_PAYMENT_PLAN:
+        return intake_validate_plan(item->payment_plan, err);
+    case CREANCE__INTAKE_ITEM__FACT_PROMISE:
+        return intake_validate_promise(item->promise, err);
     default:
         return intake_fail(err, "empty_item", "fact",
-                           "no fact set (expected debtor, invoice, payment or dispute)");
+                           "no fact set (expected debtor, invoice, payment, dispute, "
+                           "invoice_adjustment, invoice_cancellation, credit_note, "
+                           "payment_reversal, write_off, payment_plan or promise)");
     }
 }
 
@@ -362,6 +546,13 @@ intake_item_kind(const Creance__IntakeItem *item)
     case CREANCE__INTAKE_ITEM__FACT_PAYMENT: return "payment";
     case CREANCE__INTAKE_ITEM__FACT_DISPUTE:
         return item->dispute->resolve ? "dispute_resolution" : "dispute";
+    case CREANCE__INTAKE_ITEM__FACT_INVOICE_ADJUSTMENT:   return "invoice_adjustment";
+    case CREANCE__INTAKE_ITEM__FACT_INVOICE_CANCELLATION: return "invoice_cancellation";
+    case CREANCE__INTAKE_ITEM__FACT_CREDIT_NOTE:          return "credit_note";
+    case CREANCE__INTAKE_ITEM__FACT_PAYMENT_REVERSAL:     return "payment_reversal";
+    case CREANCE__INTAKE_ITEM__FACT_WRITE_OFF:            return "write_off";
+    case CREANCE__INTAKE_ITEM__FACT_PAYMENT_PLAN:         return "payment_plan";
+    case CREANCE__INTAKE_ITEM__FACT_PROMISE:              return "promise";
     default:
         return NULL;
     }
@@ -375,6 +566,13 @@ intake_item_external_id(const Creance__IntakeItem *item)
     case CREANCE__INTAKE_ITEM__FACT_INVOICE: return item->invoice->external_id;
     case CREANCE__INTAKE_ITEM__FACT_PAYMENT: return item->payment->external_id;
     case CREANCE__INTAKE_ITEM__FACT_DISPUTE: return item->dispute->external_id;
+    case CREANCE__INTAKE_ITEM__FACT_INVOICE_ADJUSTMENT:   return item->invoice_adjustment->external_id;
+    case CREANCE__INTAKE_ITEM__FACT_INVOICE_CANCELLATION: return item->invoice_cancellation->external_id;
+    case CREANCE__INTAKE_ITEM__FACT_CREDIT_NOTE:          return item->credit_note->external_id;
+    case CREANCE__INTAKE_ITEM__FACT_PAYMENT_REVERSAL:     return item->payment_reversal->external_id;
+    case CREANCE__INTAKE_ITEM__FACT_WRITE_OFF:            return item->write_off->external_id;
+    case CREANCE__INTAKE_ITEM__FACT_PAYMENT_PLAN:         return item->payment_plan->external_id;
+    case CREANCE__INTAKE_ITEM__FACT_PROMISE:              return item->promise->external_id;
     default:
         return NULL;
     }

@@ -19,6 +19,7 @@
 #define INTAKE_MAX_ID_BYTES    256      /* ids, names, codes, e-mail, phone */
 #define INTAKE_MAX_LINE_BYTES  1024     /* address lines, free text */
 #define INTAKE_MAX_NAMED_INVOICES 1000  /* invoice_external_ids of one payment */
+#define INTAKE_MAX_INSTALMENTS 360      /* 30 years of monthly instalments */
 #define INTAKE_MAX_TERMS_DAYS  3650
 #define INTAKE_MIN_YEAR        1900     /* dates outside are typos, not facts */
 #define INTAKE_MAX_YEAR        2999
@@ -65,6 +66,15 @@ bool intake_validate_invoice(const Creance__InvoiceFact *f, intake_error_t *err)
 bool intake_validate_payment(const Creance__PaymentFact *f, intake_error_t *err);
 /*  Opening (resolve = false) or resolving (resolve = true) a dispute. */
 bool intake_validate_dispute(const Creance__DisputeFact *f, intake_error_t *err);
+bool intake_validate_adjustment(const Creance__InvoiceAdjustmentFact *f, intake_error_t *err);
+bool intake_validate_cancellation(const Creance__InvoiceCancellationFact *f, intake_error_t *err);
+bool intake_validate_credit_note(const Creance__CreditNoteFact *f, intake_error_t *err);
+bool intake_validate_reversal(const Creance__PaymentReversalFact *f, intake_error_t *err);
+bool intake_validate_write_off(const Creance__WriteOffFact *f, intake_error_t *err);
+/*  At least one instalment, amounts > 0 in one currency, due dates strictly
+    increasing, numbers 1..n in order (0: numbered by position). */
+bool intake_validate_plan(const Creance__PaymentPlanFact *f, intake_error_t *err);
+bool intake_validate_promise(const Creance__PromiseFact *f, intake_error_t *err);
 /*  Dispatches on fact_case; an item with no fact is rejected. */
 bool intake_validate_item(const Creance__IntakeItem *item, intake_error_t *err);
 
@@ -75,8 +85,8 @@ bool intake_validate_batch(const Creance__IntakeBatch *batch, long max_items,
                            intake_error_t *err);
 
 /*  The idempotency kind of an item ("debtor", "invoice", "payment",
-    "dispute", "dispute_resolution") and its external id; NULL for an
-    item with no fact. */
+    "dispute", "dispute_resolution", "invoice_adjustment", ...) and its
+    external id; NULL for an item with no fact. */
 const char *intake_item_kind(const Creance__IntakeItem *item);
 const char *intake_item_external_id(const Creance__IntakeItem *item);
 

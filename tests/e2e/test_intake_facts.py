@@ -1,0 +1,274 @@
+"""Intake's facts beyond invoices and payments, through the ZeroMQ endpoint:
+adjustments, cancellations, credit notes, reversals, write-offs, plans,
+promises, unapplied credit used by a later invoice, and all-or-nothing
+batches. Each test checks the ledger rows, the events in event_log and,
+where they follow from the events, risk's and reporting's figures."""
+
+import creance_pb2 as pb
+
+from stack import date_pb, debtor_item, invoice_item, money, payment_item, wait_until
+
+ACCEPTED, DUPLICATE, REJECTED = pb.ACCEPTED, pb.DUPLICATE, pb.REJECTED
+
+
+def ok(reply, n):
+    assert reply.error == "", reply
+    assert [r.status for r in reply.results] == [ACCEPTED] * n, reply
+    return [r.id for r in reply.results]
+
+
+def rejected(reply, field, words):
+    assert reply.error == "", reply
+    assert len(reply.results) == 1, reply
+    r = reply.results[0]
+    assert r.status == REJECTED, reply
+    assert r.field == field, reply
+    assert words in r.reason, reply
+    return r
+
+
+def events(stack, tenant_id, event_type):
+    out = []
+    for (data,) in stack.query("SELECT envelope FROM event_log WHERE tenant = %s AND stream = 'ledger' "
+                               "AND event_type = %s ORDER BY seq", (tenant_id, event_type)):
+        env = pb.Envelope()
+        env.ParseFromString(bytes(data))
+        out.append(env)
+    return out
+
+
+def invoice_row(stack, tenant, invoice_id):
+    return stack.query("SELECT amount_minor, open_minor, status, due_date::text FROM invoices "
+                       "WHERE tenant = %s AND id = %s", (tenant.id, invoice_id))[0]
+
+
+def adjustment(ext, invoice, amount=None, due=None, reason="corrected"):
+    f = pb.InvoiceAdjustmentFact(external_id=ext, invoice_external_id=invoice, reason=reason)
+    if amount is not None:
+        f.new_amount.CopyFrom(money(amount))
+    if due is not None:
+        f.new_due_date.CopyFrom(date_pb(due))
+    return pb.IntakeItem(invoice_adjustment=f)
+
+
+def cancellation(ext, invoice, on="2024-02-01"):
+    return pb.IntakeItem(invoice_cancellation=pb.InvoiceCancellationFact(
+        external_id=ext, invoice_external_id=invoice, reason="issued in error",
+        cancelled_date=date_pb(on)))
+
+
+def credit_note(ext, debtor, amount, invoice="", on="2024-02-05"):
+    return pb.IntakeItem(credit_note=pb.CreditNoteFact(
+        external_id=ext, debtor_external_id=debtor, invoice_external_id=invoice,
+        number="AV-" + ext, issue_date=date_pb(on), amount=money(amount)))
+
+
+def reversal(ext, payment, on="2024-03-10"):
+    return pb.IntakeItem(payment_reversal=pb.PaymentReversalFact(
+        external_id=ext, payment_external_id=payment, reversed_date=date_pb(on), reason="bounced"))
+
+
+def write_off(ext, invoice, amount=0, on="2024-06-30"):
+    f = pb.WriteOffFact(external_id=ext, invoice_external_id=invoice, date=date_pb(on),
+                        reason="insolvency")
+    if amount:
+        f.amount.CopyFrom(money(amount))
+    return pb.IntakeItem(write_off=f)
+
+
+def test_adjustment_moves_open_amount_and_due_date(stack, tenant):
+    debtor, inv = ok(tenant.send(debtor_item("D"), invoice_item("I", "D", 10000)), 2)
+    ok(tenant.send(payment_item("P", "D", 3000)), 1)
+    assert invoice_row(stack, tenant, inv)[:2] == (10000, 7000)
+
+    # Down by 2000: open follows (7000 -> 5000), the due date moves too.
+    (adj,) = ok(tenant.send(adjustment("A1", "I", amount=8000, due="2024-03-15")), 1)
+    assert adj > 0
+    assert invoice_row(stack, tenant, inv) == (8000, 5000, "open", "2024-03-15")
+    ev = events(stack, tenant.id, "InvoiceAdjusted")[-1].invoice_adjusted
+    assert (ev.invoice_id, ev.debtor_id) == (inv, debtor)
+    assert (ev.old_amount.minor, ev.new_amount.minor) == (10000, 8000)
+    assert (ev.old_open_amount.minor, ev.open_amount.minor) == (7000, 5000)
+    assert (ev.due_date.year, ev.due_date.month, ev.due_date.day) == (2024, 3, 15)
+
+    # Below what was already paid: refused naming the field; nothing changes.
+    before = stack.event_count(tenant.id)
+    rejected(tenant.send(adjustment("A2", "I", amount=2000)), "new_amount.minor", "already settled")
+    assert invoice_row(stack, tenant, inv) == (8000, 5000, "open", "2024-03-15")
+    assert stack.event_count(tenant.id) == before
+    # A due date before the issue date, and an adjustment of nothing.
+    rejected(tenant.send(adjustment("A3", "I", due="2023-12-31")), "new_due_date", "before")
+    rejected(tenant.send(adjustment("A4", "I")), "new_amount", "missing")
+    # Replay: the first result; other content under the same id: conflict.
+    again = tenant.send(adjustment("A1", "I", amount=8000, due="2024-03-15"))
+    assert [(r.status, r.id) for r in again.results] == [(DUPLICATE, adj)]
+    rejected(tenant.send(adjustment("A1", "I", amount=9000)), "external_id", "conflict")
+
+
+def test_cancellation(stack, tenant):
+    debtor, inv = ok(tenant.send(debtor_item("D"), invoice_item("I", "D", 12000)), 2)
+    (res,) = ok(tenant.send(cancellation("C1", "I")), 1)
+    assert res == inv
+    assert invoice_row(stack, tenant, inv)[1:3] == (0, "cancelled")
+    ev = events(stack, tenant.id, "InvoiceCancelled")[-1].invoice_cancelled
+    assert (ev.invoice_id, ev.cancelled_open.minor) == (inv, 12000)
+    # Nothing can happen to it any more.
+    rejected(tenant.send(cancellation("C2", "I")), "invoice_external_id", "cancelled")
+    rejected(tenant.send(write_off("W1", "I")), "invoice_external_id", "cancelled")
+    wait_until(lambda: stack.redis_outstanding(tenant.id, debtor) == 0, timeout=30,
+               what="risk outstanding 0 after cancellation")
+
+
+def test_credit_note_tied_and_excess_credit(stack, tenant):
+    debtor, inv = ok(tenant.send(debtor_item("D"), invoice_item("I", "D", 5000)), 2)
+    (cn,) = ok(tenant.send(credit_note("CN1", "D", 2000, invoice="I")), 1)
+    assert invoice_row(stack, tenant, inv)[1:3] == (3000, "open")
+    ev = events(stack, tenant.id, "CreditNoteIssued")[-1].credit_note_issued
+    assert (ev.credit_note_id, ev.invoice_id, ev.amount.minor, ev.invoice_open_after.minor) == \
+        (cn, inv, 2000, 3000)
+    # More than is open: the invoice is settled, the rest is credit.
+    (cn2,) = ok(tenant.send(credit_note("CN2", "D", 4500, invoice="I")), 1)
+    assert invoice_row(stack, tenant, inv)[1:3] == (0, "paid")
+    assert stack.query("SELECT applied_minor, unapplied_minor FROM credit_notes "
+                       "WHERE tenant = %s AND id = %s", (tenant.id, cn2)) == [(3000, 1500)]
+    # Currency and debtor must match.
+    ok(tenant.send(debtor_item("E"), invoice_item("J", "E", 100)), 2)
+    rejected(tenant.send(credit_note("CN3", "D", 100, invoice="J")), "invoice_external_id",
+             "another debtor")
+    rejected(tenant.send(credit_note("CN4", "NOBODY", 100)), "debtor_external_id", "unknown debtor")
+
+
+def test_reversal_reopens_invoices(stack, tenant):
+    debtor, a, b = ok(tenant.send(debtor_item("D"),
+                                  invoice_item("A", "D", 4000, due="2024-02-01"),
+                                  invoice_item("B", "D", 6000, due="2024-03-01")), 3)
+    (pay,) = ok(tenant.send(payment_item("P", "D", 11000)), 1)   # pays both, 1000 unapplied
+    assert invoice_row(stack, tenant, a)[1:3] == (0, "paid")
+    assert invoice_row(stack, tenant, b)[1:3] == (0, "paid")
+    wait_until(lambda: stack.redis_outstanding(tenant.id, debtor) == 0, timeout=30,
+               what="risk outstanding 0 after payment")
+
+    (res,) = ok(tenant.send(reversal("R1", "P")), 1)
+    assert res == pay
+    assert invoice_row(stack, tenant, a)[1:3] == (4000, "open")
+    assert invoice_row(stack, tenant, b)[1:3] == (6000, "open")
+    assert stack.scalar("SELECT count(*) FROM allocations WHERE tenant = %s AND payment_id = %s",
+                        (tenant.id, pay)) == 0
+    assert stack.query("SELECT unapplied_minor, reversed_at IS NOT NULL, reversal_reason FROM payments "
+                       "WHERE tenant = %s AND id = %s", (tenant.id, pay)) == [(0, True, "bounced")]
+    ev = events(stack, tenant.id, "PaymentReversed")[-1].payment_reversed
+    assert sorted((x.invoice_id, x.amount.minor, x.invoice_open_after.minor) for x in ev.reopened) == \
+        sorted([(a, 4000, 4000), (b, 6000, 6000)])
+    assert (ev.amount.minor, ev.unapplied_removed.minor) == (11000, 1000)
+    wait_until(lambda: stack.redis_outstanding(tenant.id, debtor) == 10000, timeout=30,
+               what="risk outstanding back to 10000 after the reversal")
+
+    # Twice: refused, naming the payment; an unknown payment too.
+    rejected(tenant.send(reversal("R2", "P")), "payment_external_id", "already reversed")
+    rejected(tenant.send(reversal("R3", "NOPE")), "payment_external_id", "unknown payment")
+
+
+def test_partial_payment_then_write_off(stack, tenant):
+    debtor, inv = ok(tenant.send(debtor_item("D"), invoice_item("I", "D", 9000)), 2)
+    ok(tenant.send(payment_item("P", "D", 4000, invoices=["I"])), 1)
+    assert invoice_row(stack, tenant, inv)[1:3] == (5000, "open")
+    rejected(tenant.send(write_off("W0", "I", amount=6000)), "amount.minor", "exceeds the open amount")
+    ok(tenant.send(write_off("W1", "I", amount=1000)), 1)
+    assert invoice_row(stack, tenant, inv)[1:3] == (4000, "open")
+    ok(tenant.send(write_off("W2", "I")), 1)                         # the rest
+    assert invoice_row(stack, tenant, inv)[1:3] == (0, "written_off")
+    evs = [e.written_off for e in events(stack, tenant.id, "WrittenOff")]
+    assert [(e.amount.minor, e.invoice_open_after.minor) for e in evs] == [(1000, 4000), (4000, 0)]
+    rejected(tenant.send(write_off("W3", "I")), "invoice_external_id", "written_off")
+
+
+def test_overpayment_credit_is_used_by_the_next_invoice(stack, tenant):
+    debtor, first = ok(tenant.send(debtor_item("D"), invoice_item("I1", "D", 3000)), 2)
+    (pay,) = ok(tenant.send(payment_item("P", "D", 10000)), 1)
+    assert stack.scalar("SELECT unapplied_minor FROM payments WHERE tenant = %s AND id = %s",
+                        (tenant.id, pay)) == 7000
+
+    # A new invoice of 5000 takes 5000 of the 7000 credit; the next one
+    # of 4000 takes the last 2000 and stays open for 2000.
+    (i2,) = ok(tenant.send(invoice_item("I2", "D", 5000, issue="2024-04-01", due="2024-05-01")), 1)
+    assert invoice_row(stack, tenant, i2)[1:3] == (0, "paid")
+    (i3,) = ok(tenant.send(invoice_item("I3", "D", 4000, issue="2024-04-02", due="2024-05-02")), 1)
+    assert invoice_row(stack, tenant, i3)[1:3] == (2000, "open")
+    assert stack.scalar("SELECT unapplied_minor FROM payments WHERE tenant = %s AND id = %s",
+                        (tenant.id, pay)) == 0
+    allocs = events(stack, tenant.id, "PaymentAllocated")
+    tail = [(e.payment_allocated.payment_id, [(a.invoice_id, a.amount.minor, a.invoice_open_after.minor)
+                                              for a in e.payment_allocated.allocations],
+             e.payment_allocated.unapplied.minor) for e in allocs[-2:]]
+    assert tail == [(pay, [(i2, 5000, 0)], 2000), (pay, [(i3, 2000, 2000)], 0)]
+    # Issued 12000, paid 10000: 2000 outstanding for risk and reporting.
+    wait_until(lambda: stack.redis_outstanding(tenant.id, debtor) == 2000, timeout=30,
+               what="risk outstanding 2000")
+
+    def reporting():
+        status, body = tenant.outstanding()
+        rows = [t for t in body.get("totals", []) if t["currency"] == "EUR"] if status == 200 else []
+        return rows and rows[0]["outstanding_minor"] == 2000
+    wait_until(reporting, timeout=30, what="reporting outstanding 2000")
+
+
+def test_payment_plan_and_promise(stack, tenant):
+    debtor, a, b = ok(tenant.send(debtor_item("D"), invoice_item("A", "D", 6000),
+                                  invoice_item("B", "D", 3000)), 3)
+    plan = pb.PaymentPlanFact(external_id="PL1", debtor_external_id="D",
+                              invoice_external_ids=["A", "B"], agreed_date=date_pb("2024-03-01"))
+    for i, (due, amount) in enumerate((("2024-04-01", 3000), ("2024-05-01", 3000), ("2024-06-01", 3000))):
+        plan.instalments.add(number=i + 1, due_date=date_pb(due), amount=money(amount))
+    (plan_id,) = ok(tenant.send(pb.IntakeItem(payment_plan=plan)), 1)
+    assert stack.query("SELECT total_minor, invoice_ids, status FROM payment_plans WHERE tenant = %s "
+                       "AND id = %s", (tenant.id, plan_id)) == [(9000, [a, b], "active")]
+    assert stack.query("SELECT number, due_date::text, amount_minor FROM plan_instalments "
+                       "WHERE tenant = %s AND plan_id = %s ORDER BY number", (tenant.id, plan_id)) == \
+        [(1, "2024-04-01", 3000), (2, "2024-05-01", 3000), (3, "2024-06-01", 3000)]
+    ev = events(stack, tenant.id, "PaymentPlanAgreed")[-1].plan_agreed
+    assert (ev.plan_id, list(ev.invoice_ids), len(ev.instalments)) == (plan_id, [a, b], 3)
+
+    # Instalments out of order: refused naming the instalment.
+    bad = pb.PaymentPlanFact(external_id="PL2", debtor_external_id="D", agreed_date=date_pb("2024-03-01"))
+    bad.instalments.add(due_date=date_pb("2024-05-01"), amount=money(100))
+    bad.instalments.add(due_date=date_pb("2024-04-01"), amount=money(100))
+    rejected(tenant.send(pb.IntakeItem(payment_plan=bad)), "instalments[1].due_date", "not after")
+
+    promise = pb.PromiseFact(external_id="PR1", debtor_external_id="D", amount=money(2500),
+                             promised_date=date_pb("2024-03-20"), invoice_external_ids=["B"])
+    (pr,) = ok(tenant.send(pb.IntakeItem(promise=promise)), 1)
+    assert stack.query("SELECT amount_minor, promised_date::text, invoice_ids FROM promises "
+                       "WHERE tenant = %s AND id = %s", (tenant.id, pr)) == [(2500, "2024-03-20", [b])]
+    ev = events(stack, tenant.id, "PromiseMade")[-1].promise_made
+    assert (ev.promise_id, ev.amount.minor, list(ev.invoice_ids)) == (pr, 2500, [b])
+    zero = pb.PromiseFact(external_id="PR2", debtor_external_id="D", amount=money(0),
+                          promised_date=date_pb("2024-03-20"))
+    rejected(tenant.send(pb.IntakeItem(promise=zero)), "amount.minor", "greater than 0")
+
+
+def test_all_or_nothing(stack, tenant):
+    ok(tenant.send(debtor_item("D")), 1)
+    events_before = stack.event_count(tenant.id)
+    rejected_before = stack.metric("intake", "creance_intake_rejected_total",
+                                   {"reason": "batch_refused"})
+    batch = tenant.batch(invoice_item("G1", "D", 100), invoice_item("G2", "NOBODY", 100),
+                         invoice_item("G3", "D", 100))
+    batch.all_or_nothing = True
+    reply = stack.intake(batch)
+    assert [r.status for r in reply.results] == [REJECTED] * 3, reply
+    assert reply.results[1].field == "debtor_external_id"
+    for i in (0, 2):
+        assert reply.results[i].field == "all_or_nothing"
+        assert reply.results[i].reason == "batch refused: item 1 rejected"
+    assert stack.scalar("SELECT count(*) FROM invoices WHERE tenant = %s", (tenant.id,)) == 0
+    assert stack.event_count(tenant.id) == events_before
+    assert stack.metric("intake", "creance_intake_rejected_total",
+                        {"reason": "batch_refused"}) == rejected_before + 2
+
+    # The same without the bad item goes through whole, and later batches
+    # in order after it (sequence numbers follow the work).
+    good = tenant.batch(invoice_item("G1", "D", 100), invoice_item("G3", "D", 100))
+    good.all_or_nothing = True
+    ok(stack.intake(good), 2)
+    assert stack.event_count(tenant.id) == events_before + 2
+    assert stack.last_seq(tenant.id) == stack.event_count(tenant.id)
