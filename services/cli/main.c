@@ -1,0 +1,159 @@
+/*  creance: the command-line client of Créance, for credit controllers and
+    operators. It talks to the services over their public interfaces
+    (intake and risk over ZeroMQ, reporting over HTTP), never to the
+    database. See docs/cli.md.
+
+        creance [global options] COMMAND [SUBCOMMAND] [options] [arguments]
+
+    Commands live in a table (name, subcommand, handler, usage, help); each
+    handler parses its own options with the global ones mixed in.
+    Exit status: 0 success, 1 refused or failed, 2 usage error. */
+#include "cli.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const cli_command_t s_commands[] = {
+    { "import", NULL, cmd_import,
+      "import [debtors|invoices|payments] FILE.csv [--kind KIND] [--dry-run] [--all-or-nothing] "
+      "[--source NAME]",
+      "Imports debtors, invoices or payments from a CSV file (header row, columns in\n"
+      "docs/cli.md) into intake, and reports every bad line as FILE:LINE:COLUMN (name): reason.\n"
+      "\n"
+      "  KIND, --kind KIND  debtors, invoices or payments (default: guessed from the header)\n"
+      "  --dry-run          check the file only; send nothing\n"
+      "  --all-or-nothing   refuse the whole file if any line is bad (at most 5000 lines);\n"
+      "                     default: record the good lines, report the bad ones\n"
+      "  --source NAME      the sending system, part of each line's idempotency key\n"
+      "                     (default: csv); importing the same file again changes nothing\n"
+      "  FILE '-'           read standard input\n"
+      "\n"
+      "Separators ',' or ';' (detected), quotes as RFC 4180, UTF-8 (a BOM is fine).\n"
+      "Amounts: 1234.50 (or 1234,50 in a ';' file). Dates: YYYY-MM-DD or DD/MM/YYYY.\n"
+      "A progress bar shows on a terminal. Exit 1 if any line was bad or refused.\n"
+      "Environment: CREANCE_INTAKE_ENDPOINT (default tcp://127.0.0.1:5560).\n" },
+    { "report", "outstanding", cmd_report_outstanding,
+      "report outstanding [--token TOKEN] [--json|--csv]",
+      "Prints what the tenant's debtors owe, per currency, from reporting's JSON API\n"
+      "(GET /api/v1/outstanding; the API token names the tenant).\n"
+      "Environment: CREANCE_REPORTING_HTTP (default 127.0.0.1:8080), CREANCE_TOKEN.\n" },
+    { "debtor", "risk", cmd_debtor_risk,
+      "debtor risk ID [--external] [--json|--csv]",
+      "Prints a debtor's risk score, grade, outstanding and overdue amounts and the\n"
+      "factors of the score, from risk (GetDebtorRisk over ZeroMQ).\n"
+      "\n"
+      "  ID            Créance's debtor id\n"
+      "  --external    ID is your own external id for the debtor\n"
+      "Environment: CREANCE_RISK_ENDPOINT (default tcp://127.0.0.1:5570).\n" },
+};
+
+#define NCOMMANDS (sizeof s_commands / sizeof s_commands[0])
+
+static void
+s_help(void)
+{
+    printf("usage: creance [global options] COMMAND [SUBCOMMAND] [options] [arguments]\n\n"
+           "The command-line client of Créance (accounts-receivable collection).\n\n"
+           "Commands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        printf("  creance %s\n", s_commands[i].usage);
+    printf("\n'creance COMMAND [SUBCOMMAND] --help' tells more about each.\n"
+           "\nGlobal options (before or after the command):\n"
+           "  --tenant ID       tenant to work for (default: $CREANCE_TENANT)\n"
+           "  --token TOKEN     API token for the HTTP services (default: $CREANCE_TOKEN)\n"
+           "  --json            machine-readable output on stdout\n"
+           "  --csv             CSV output on stdout (tables)\n"
+           "  --timeout SECS    how long to wait for a service (default: $CREANCE_TIMEOUT or 30)\n"
+           "  -h, --help        this help\n"
+           "\nColours only on a terminal, never with NO_COLOR set.\n"
+           "Exit status: 0 success, 1 refused or failed (with a message), 2 usage error.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+    cli_t cli = { .timeout_s = 30 };
+    bool no_color = getenv("NO_COLOR") && *getenv("NO_COLOR");
+    cli.color_out = !no_color && isatty(STDOUT_FILENO);
+    cli.color_err = !no_color && isatty(STDERR_FILENO);
+    const char *t = cli_env("CREANCE_TIMEOUT", NULL);
+    if (t) {
+        long v = strtol(t, NULL, 10);
+        if (v < 1 || v > 3600) {
+            fprintf(stderr, "creance: CREANCE_TIMEOUT='%s' is not a number of seconds from 1 "
+                    "to 3600\n", t);
+            return CLI_USAGE;
+        }
+        cli.timeout_s = (int) v;
+    }
+    const char *tenant = cli_env("CREANCE_TENANT", NULL);
+    if (tenant) {
+        if (!cli_tenant_valid(tenant)) {
+            fprintf(stderr, "creance: CREANCE_TENANT='%s' is not a tenant id\n", tenant);
+            return CLI_USAGE;
+        }
+        cli.tenant = tenant;
+    }
+    cli.token = cli_env("CREANCE_TOKEN", NULL);
+
+    /* Global options before the command. */
+    int i = 1;
+    for (; i < argc; i++) {
+        int g = cli_global_option(&cli, argc, argv, &i);
+        if (g < 0)
+            return CLI_USAGE;
+        if (g == 0)
+            break;
+    }
+    if (i >= argc) {
+        if (cli.help) {
+            s_help();
+            return CLI_OK;
+        }
+        fprintf(stderr, "creance: a command is required\ntry 'creance --help'\n");
+        return CLI_USAGE;
+    }
+    if (argv[i][0] == '-') {
+        fprintf(stderr, "creance: %s: unknown option\ntry 'creance --help'\n", argv[i]);
+        return CLI_USAGE;
+    }
+    const char *name = argv[i];
+    const char *sub = i + 1 < argc ? argv[i + 1] : NULL;
+    const cli_command_t *cmd = NULL;
+    bool name_known = false;
+    for (size_t k = 0; k < NCOMMANDS && !cmd; k++) {
+        if (strcmp(s_commands[k].name, name) != 0)
+            continue;
+        name_known = true;
+        if (!s_commands[k].sub || (sub && strcmp(s_commands[k].sub, sub) == 0))
+            cmd = &s_commands[k];
+    }
+    if (!cmd) {
+        if (!name_known) {
+            fprintf(stderr, "creance: '%s' is not a command\ntry 'creance --help'\n", name);
+            return CLI_USAGE;
+        }
+        if (cli.help || (sub && (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0))) {
+            for (size_t k = 0; k < NCOMMANDS; k++)
+                if (strcmp(s_commands[k].name, name) == 0)
+                    printf("usage: creance %s\n", s_commands[k].usage);
+            return CLI_OK;
+        }
+        fprintf(stderr, "creance %s: %s%s%s: expected one of:", name, sub ? "'" : "",
+                sub ? sub : "a subcommand is required", sub ? "' is not a subcommand" : "");
+        for (size_t k = 0; k < NCOMMANDS; k++)
+            if (strcmp(s_commands[k].name, name) == 0)
+                fprintf(stderr, " %s", s_commands[k].sub);
+        fprintf(stderr, "\ntry 'creance %s --help'\n", name);
+        return CLI_USAGE;
+    }
+    int skip = cmd->sub ? 1 : 0;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int rc = cmd->run(&cli, cmd, argc - i - skip, argv + i + skip);
+    curl_global_cleanup();
+    fflush(stdout);
+    return rc;
+}
