@@ -294,7 +294,8 @@ s_fail(consumer_t *self)
 static int
 s_commit(consumer_t *self, int64_t n)
 {
-    if (s_write_positions(self) != 0 || db_commit(self->db) != 0) {
+    if ((self->cfg.precommit && self->cfg.precommit(self->db, self->cfg.arg) != 0)
+        || s_write_positions(self) != 0 || db_commit(self->db) != 0) {
         s_fail(self);
         return -1;
     }

@@ -25,11 +25,16 @@
 typedef int  (consumer_apply_fn)(db_t *db, const Creance__Envelope *env, void *arg);
 /*  After a commit (push derived state to Redis) or a rollback (forget it). */
 typedef void (consumer_done_fn)(void *arg);
+/*  Inside the transaction, after the batch's last apply and just before the
+    positions are written (e.g. flush an eventlog batch of derived events).
+    Return 0, or -1 to roll the whole transaction back. */
+typedef int  (consumer_precommit_fn)(db_t *db, void *arg);
 
 typedef struct {
     const char *name;                 /* consumer_positions.consumer */
     const char *const *streams;       /* NULL-terminated, e.g. {"ledger", NULL} */
     consumer_apply_fn *apply;
+    consumer_precommit_fn *precommit; /* may be NULL */
     consumer_done_fn *committed;      /* may be NULL */
     consumer_done_fn *aborted;        /* may be NULL */
     void *arg;

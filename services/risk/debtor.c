@@ -59,9 +59,22 @@ risk_debtor_clear(risk_debtor_t *self)
 {
     free(self->amounts);
     self->amounts = NULL;
+    free(self->snapshot);
+    self->snapshot = NULL;
     self->count = self->cap = 0;
     self->open_invoices = 0;
     self->updated_at_us = 0;
+}
+
+int
+risk_debtor_set_snapshot(risk_debtor_t *self, const char *text)
+{
+    char *copy = NULL;
+    if (text && !(copy = strdup(text)))
+        return -1;
+    free(self->snapshot);
+    self->snapshot = copy;
+    return 0;
 }
 
 risk_debtor_t *
@@ -155,9 +168,12 @@ int
 risk_debtor_parse_amounts(risk_debtor_t *self, const char *text)
 {
     int64_t open = self->open_invoices, at = self->updated_at_us;
+    char *snapshot = self->snapshot;
+    self->snapshot = NULL;
     risk_debtor_clear(self);
     self->open_invoices = open;
     self->updated_at_us = at;
+    self->snapshot = snapshot;
     const char *p = text ? text : "";
     while (*p) {
         const char *comma = strchr(p, ',');
@@ -203,6 +219,10 @@ risk_debtor_from_hash(risk_debtor_t *self, size_t npairs,
                 goto bad;
             self->open_invoices = n;
             have_open = true;
+        }
+        else if (strcmp(f, "risk") == 0) {
+            if (risk_debtor_set_snapshot(self, v) != 0)
+                goto bad;
         }
         else if (strcmp(f, "updated_at_us") == 0) {
             if (!risk_parse_int64(v, &n))

@@ -8,7 +8,8 @@
     Redis hash "creance:{<tenant>:<debtor_id>}:debtor":
         outstanding:<CUR>   minor units, decimal text (one field per currency)
         open_invoices       decimal text
-        updated_at_us       UTC microseconds of the last change */
+        updated_at_us       UTC microseconds of the last change
+        risk                the scored state, JSON (snapshot.h), when scored */
 #ifndef CREANCE_RISK_DEBTOR_H
 #define CREANCE_RISK_DEBTOR_H
 
@@ -32,6 +33,7 @@ typedef struct {
     size_t count;                   /* amounts in use, sorted by currency */
     size_t cap;
     risk_amount_t *amounts;
+    char *snapshot;                 /* scored state, JSON (snapshot.h); NULL when unscored */
 } risk_debtor_t;
 
 /*  tenants.id rule: ^[a-z0-9][a-z0-9_-]{0,62}$. Anything else never reaches
@@ -45,7 +47,9 @@ bool risk_currency_valid(const char *currency);
 int  risk_debtor_key(char *out, size_t outlen, const char *tenant, int64_t debtor_id);
 
 void risk_debtor_init(risk_debtor_t *self, const char *tenant, int64_t debtor_id);
-void risk_debtor_clear(risk_debtor_t *self);      /* frees amounts, keeps identity */
+void risk_debtor_clear(risk_debtor_t *self);      /* frees amounts and snapshot, keeps identity */
+/*  Replaces the snapshot with a copy of `text` (NULL clears it). 0 or -1. */
+int  risk_debtor_set_snapshot(risk_debtor_t *self, const char *text);
 risk_debtor_t *risk_debtor_new(const char *tenant, int64_t debtor_id);
 void risk_debtor_destroy(risk_debtor_t **self_p);
 

@@ -8,12 +8,17 @@
 #include "store.h"
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct risk_exposure_t {
     risk_cache_t *cache;
+    risk_scoring_t *scoring;
+    /* With scoring: deltas summed per (tenant, debtor, currency) and
+       written in one statement just before the commit. */
+    zhashx_t *pending;              /* key -> pending_t* */
     zhashx_t *touched;              /* "tenant\x1fdebtor_id" -> risk_debtor_t*, this transaction */
     /* Counted only once the transaction commits, so a rollback and replay
        from event_log does not count an event twice. */
@@ -25,6 +30,22 @@ struct risk_exposure_t {
     metric_t *m_applied, *m_latency;
 };
 
+typedef struct {
+    char tenant[RISK_TENANT_MAX];
+    int64_t debtor_id;
+    char currency[4];
+    int64_t outstanding;
+    int64_t open;
+    int64_t events;
+} pending_t;
+
+static void
+s_pending_free(void **item)
+{
+    free(*item);
+    *item = NULL;
+}
+
 static void
 s_state_free(void **item)
 {
@@ -32,12 +53,15 @@ s_state_free(void **item)
 }
 
 risk_exposure_t *
-risk_exposure_new(risk_cache_t *cache)
+risk_exposure_new(risk_cache_t *cache, risk_scoring_t *scoring)
 {
     risk_exposure_t *self = calloc(1, sizeof *self);
     self->cache = cache;
+    self->scoring = scoring;
     self->touched = zhashx_new();
     zhashx_set_destructor(self->touched, s_state_free);
+    self->pending = zhashx_new();
+    zhashx_set_destructor(self->pending, s_pending_free);
     self->m_applied = metrics_counter("creance_risk_events_applied_total",
                                       "ledger events applied to debtor exposure (no-ops included)",
                                       NULL);
@@ -51,6 +75,7 @@ static void
 s_reset(risk_exposure_t *self)
 {
     zhashx_purge(self->touched);
+    zhashx_purge(self->pending);
     self->noccurred = 0;
     self->ninvalid = 0;
     self->applied = 0;
@@ -63,6 +88,7 @@ risk_exposure_destroy(risk_exposure_t **self_p)
     if (!self)
         return;
     zhashx_destroy(&self->touched);
+    zhashx_destroy(&self->pending);
     free(self->occurred);
     free(self->invalid);
     free(self);
@@ -98,6 +124,29 @@ s_touch(risk_exposure_t *self, const char *tenant, int64_t debtor_id)
     return state;
 }
 
+/*  Adds a delta to the transaction's pending sums. */
+static int
+s_pend(risk_exposure_t *self, const char *tenant, const risk_delta_t *d)
+{
+    char key[RISK_TENANT_MAX + 32];
+    snprintf(key, sizeof key, "%s\x1f%" PRId64 "\x1f%s", tenant, d->debtor_id, d->currency);
+    pending_t *p = zhashx_lookup(self->pending, key);
+    if (!p) {
+        p = calloc(1, sizeof *p);
+        if (!p)
+            return -1;
+        snprintf(p->tenant, sizeof p->tenant, "%s", tenant);
+        p->debtor_id = d->debtor_id;
+        memcpy(p->currency, d->currency, 4);
+        zhashx_insert(self->pending, key, p);
+    }
+    if (__builtin_add_overflow(p->outstanding, d->outstanding_minor, &p->outstanding))
+        return -1;
+    p->open += d->open_invoices;
+    p->events++;
+    return 0;
+}
+
 int
 risk_exposure_apply(db_t *db, const Creance__Envelope *env, void *arg)
 {
@@ -114,7 +163,13 @@ risk_exposure_apply(db_t *db, const Creance__Envelope *env, void *arg)
         self->applied++;
         return 0;
     }
-    for (int i = 0; i < set.count; i++) {
+    for (int i = 0; self->scoring && i < set.count; i++) {
+        const risk_delta_t *d = &set.items[i];
+        if (s_pend(self, env->tenant, d) != 0
+            || risk_scoring_touch(self->scoring, env->tenant, d->debtor_id) != 0)
+            return -1;
+    }
+    for (int i = 0; !self->scoring && i < set.count; i++) {
         const risk_delta_t *d = &set.items[i];
         risk_debtor_t *state = s_touch(self, env->tenant, d->debtor_id);
         if (!state || risk_store_add(db, env->tenant, d, state) != 0)
@@ -124,6 +179,8 @@ risk_exposure_apply(db_t *db, const Creance__Envelope *env, void *arg)
                   d->currency, d->outstanding_minor, d->open_invoices, env->seq,
                   envelope_type_name(env));
     }
+    if (self->scoring && risk_scoring_apply(self->scoring, db, env) != 0)
+        return -1;
     if (rc == RISK_DELTA_SOME) {
         if (!s_grow((void **) &self->occurred, &self->occurred_cap, self->noccurred, sizeof (int64_t)))
             return -1;
@@ -144,8 +201,14 @@ risk_exposure_committed(void *arg)
         metric_inc(metrics_counter("creance_risk_invalid_events_total",
                                    "ledger events refused as malformed (skipped)", labels));
     }
+    /* With scoring, its hashes are the complete state of every debtor the
+       transaction touched (read back from PostgreSQL), so the exposure
+       fields are not written twice. */
     size_t n = zhashx_size(self->touched);
-    if (n > 0) {
+    bool written = false;
+    if (self->scoring)
+        written = risk_scoring_committed(self->scoring) == 0;
+    else if (n > 0) {
         risk_debtor_t **states = malloc(n * sizeof *states);
         if (!states) {
             risk_cache_mark_stale(self->cache);
@@ -157,22 +220,50 @@ risk_exposure_committed(void *arg)
             states[k++] = s;
         /* A failed write marks the cache stale: the rebuild tick copies
            PostgreSQL, which has these values committed. */
-        if (risk_cache_write(self->cache, states, k) == 0) {
-            int64_t now = now_us();
-            for (size_t i = 0; i < self->noccurred; i++) {
-                int64_t lag = now - self->occurred[i];
-                metric_observe(self->m_latency, lag > 0 ? (double) lag / 1e6 : 0.0);
-            }
-        }
+        written = risk_cache_write(self->cache, states, k) == 0;
         free(states);
     }
+    if (written) {
+        int64_t now = now_us();
+        for (size_t i = 0; i < self->noccurred; i++) {
+            int64_t lag = now - self->occurred[i];
+            metric_observe(self->m_latency, lag > 0 ? (double) lag / 1e6 : 0.0);
+        }
+    }
     s_reset(self);
+}
+
+int
+risk_exposure_precommit(db_t *db, void *arg)
+{
+    risk_exposure_t *self = arg;
+    if (!self->scoring)
+        return 0;
+    if (zhashx_size(self->pending) > 0) {
+        json_t *rows = json_array();
+        for (pending_t *p = zhashx_first(self->pending); p; p = zhashx_next(self->pending))
+            json_array_append_new(rows, json_pack("{s:s, s:I, s:s, s:I, s:I, s:I}",
+                                  "tenant", p->tenant, "debtor_id", (json_int_t) p->debtor_id,
+                                  "currency", p->currency, "outstanding", (json_int_t) p->outstanding,
+                                  "open", (json_int_t) p->open, "events", (json_int_t) p->events));
+        char *text = json_dumps(rows, JSON_COMPACT);
+        json_decref(rows);
+        int rc = text ? risk_store_add_many(db, text) : -1;
+        free(text);
+        if (rc != 0)
+            return -1;
+        zhashx_purge(self->pending);
+    }
+    return risk_scoring_precommit(self->scoring, db);
 }
 
 void
 risk_exposure_aborted(void *arg)
 {
-    s_reset((risk_exposure_t *) arg);
+    risk_exposure_t *self = arg;
+    s_reset(self);
+    if (self->scoring)
+        risk_scoring_aborted(self->scoring);
 }
 
 size_t

@@ -1,12 +1,16 @@
-/*  creance-risk: keeps each debtor's exposure from the ledger stream, in
-    PostgreSQL (risk_debtor_state) with a copy in Redis, and answers
-    queries about it.
+/*  creance-risk: keeps each debtor's exposure and payment behaviour from
+    the ledger stream, scores it, and answers queries about it.
 
-    One zloop runs everything: the ledger consumer (exposure.c), the query
-    ROUTER (query.c), the HTTP health/metrics server and a 1 s timer that
-    rebuilds the Redis copy whenever it was flushed or a write failed
-    (riskcache.c). Redis being down does not make the service unhealthy:
-    queries are then answered from PostgreSQL. */
+    One zloop runs everything: the ledger consumer (exposure.c, which passes
+    each event on to scoring.c: behaviour, score and grade, RiskScored /
+    GradeChanged on stream "risk", predictions per open invoice), the query
+    ROUTER (query.c: GetDebtorRisk, CheckCredit), the HTTP health/metrics
+    server, a 1 s timer that rebuilds the Redis copy whenever it was flushed
+    or a write failed (riskcache.c), and a 1 s timer for the daily rescoring
+    of time-dependent factors (overdue amounts and ages). Redis being down
+    does not make the service unhealthy: queries are then answered from
+    PostgreSQL. */
+#include "bus.h"
 #include "cache.h"
 #include "consumer.h"
 #include "db.h"
@@ -15,11 +19,13 @@
 #include "log.h"
 #include "query.h"
 #include "riskcache.h"
+#include "scoring.h"
 #include "service.h"
 
 #include <stdlib.h>
 
 #define CACHE_CHECK_MS 1000
+#define DAILY_CHECK_MS 1000         /* one batch of the daily rescoring per tick */
 
 static const config_entry_t s_config[] = {
     { "CREANCE_RISK_ENDPOINT", "tcp://127.0.0.1:5570", false,
@@ -32,6 +38,8 @@ typedef struct {
     db_t *db;
     cache_t *cache;
     risk_cache_t *riskcache;
+    bus_t *bus;
+    risk_scoring_t *scoring;
     risk_exposure_t *exposure;
     consumer_t *consumer;
     risk_query_t *query;
@@ -53,6 +61,18 @@ static int
 s_on_cache_tick(zloop_t *loop, int timer_id, void *arg)
 {
     risk_cache_check(((risk_t *) arg)->riskcache);
+    return 0;
+}
+
+/*  Time-dependent factors (overdue amounts and ages) move with the
+    calendar: once a day, every debtor with open invoices is rescored, a
+    batch per tick so that queries and events are not held up. */
+static int
+s_on_daily_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    risk_t *risk = arg;
+    if (consumer_caught_up(risk->consumer))
+        risk_scoring_daily(risk->scoring, risk->db);
     return 0;
 }
 
@@ -78,12 +98,20 @@ main(void)
     if (!risk.db || !risk.cache)
         goto done;
     risk.riskcache = risk_cache_new(risk.cache, risk.db);
-    risk.exposure = risk_exposure_new(risk.riskcache);
+    /* RiskScored and GradeChanged go out on stream "risk". */
+    risk.bus = bus_pub_new(config_get(config, "CREANCE_BROKER_PUB"));
+    if (!risk.bus) {
+        log_error("cannot connect to the broker");
+        goto done;
+    }
+    risk.scoring = risk_scoring_new(risk.riskcache, risk.bus);
+    risk.exposure = risk_exposure_new(risk.riskcache, risk.scoring);
 
     consumer_config_t cc = {
         .name = "risk",
         .streams = s_streams,
         .apply = risk_exposure_apply,
+        .precommit = risk_exposure_precommit,
         .committed = risk_exposure_committed,
         .aborted = risk_exposure_aborted,
         .arg = risk.exposure,
@@ -94,7 +122,8 @@ main(void)
         goto done;
     }
 
-    risk.query = risk_query_new(config_get(config, "CREANCE_RISK_ENDPOINT"), risk.db, risk.riskcache);
+    risk.query = risk_query_new(config_get(config, "CREANCE_RISK_ENDPOINT"), risk.db, risk.riskcache,
+                                risk.scoring);
     if (!risk.query || risk_query_attach(risk.query, loop) != 0)
         goto done;
 
@@ -110,7 +139,8 @@ main(void)
     /* A first rebuild check now: a Redis emptied while we were down is
        filled again before the first query, when Redis is up. */
     risk_cache_check(risk.riskcache);
-    if (zloop_timer(loop, CACHE_CHECK_MS, 0, s_on_cache_tick, &risk) < 0)
+    if (zloop_timer(loop, CACHE_CHECK_MS, 0, s_on_cache_tick, &risk) < 0
+        || zloop_timer(loop, DAILY_CHECK_MS, 0, s_on_daily_tick, &risk) < 0)
         goto done;
 
     status = service_run(service);
@@ -120,6 +150,8 @@ done:
     risk_query_destroy(&risk.query);
     consumer_destroy(&risk.consumer);
     risk_exposure_destroy(&risk.exposure);
+    risk_scoring_destroy(&risk.scoring);
+    bus_destroy(&risk.bus);
     risk_cache_destroy(&risk.riskcache);
     cache_destroy(&risk.cache);
     db_destroy(&risk.db);

@@ -4,6 +4,8 @@
 #include "debtor.h"
 #include "log.h"
 #include "metrics.h"
+#include "credit.h"
+#include "snapshot.h"
 #include "store.h"
 
 #include <inttypes.h>
@@ -18,17 +20,17 @@ struct risk_query_t {
     zsock_t *sock;
     db_t *db;
     risk_cache_t *cache;
+    risk_scoring_t *scoring;
     metric_t *m_latency;
 };
 
-static const char *CHECK_CREDIT_UNAVAILABLE = "check_credit: not available yet";
-
 risk_query_t *
-risk_query_new(const char *endpoint, db_t *db, risk_cache_t *cache)
+risk_query_new(const char *endpoint, db_t *db, risk_cache_t *cache, risk_scoring_t *scoring)
 {
     risk_query_t *self = calloc(1, sizeof *self);
     self->db = db;
     self->cache = cache;
+    self->scoring = scoring;
     self->m_latency = metrics_histogram("creance_risk_query_seconds",
                                         "time to answer one query", NULL);
     if (endpoint) {
@@ -103,10 +105,21 @@ risk_query_check(const Creance__Query *query, risk_query_error_t *err)
             return s_error(err, "missing_query", "get_debtor_risk", "required");
         return s_check_ref("get_debtor_risk", q->tenant, q->debtor_id, q->debtor_external_id, err);
     }
-    case CREANCE__QUERY__QUERY_CHECK_CREDIT:
-        /* Answered "not available yet" whatever it holds (issue 4 adds the
-           credit check and its validation). */
+    case CREANCE__QUERY__QUERY_CHECK_CREDIT: {
+        const Creance__CheckCredit *q = query->check_credit;
+        if (!q)
+            return s_error(err, "missing_query", "check_credit", "required");
+        if (s_check_ref("check_credit", q->tenant, q->debtor_id, q->debtor_external_id, err) != 0)
+            return -1;
+        if (!q->amount)
+            return s_error(err, "missing_amount", "check_credit.amount", "required");
+        if (!risk_currency_valid(q->amount->currency))
+            return s_error(err, "bad_currency", "check_credit.amount.currency",
+                           "must be three upper-case letters (ISO 4217)");
+        if (q->amount->minor < 0)
+            return s_error(err, "negative_amount", "check_credit.amount.minor", "must not be negative");
         return 0;
+    }
     default:
         return s_error(err, "missing_query", "query",
                        "one of get_debtor_risk, check_credit is required");
@@ -134,77 +147,163 @@ s_count_failure(const char *reason)
             "well-formed queries that could not be answered (dependency down)", "reason", reason);
 }
 
-/*  Fills `out` (already initialised with tenant and debtor_id) for a valid
-    GetDebtorRisk. `error` is a caller buffer that out->error may point to;
-    `state` holds what out->outstanding points into. */
-static void
-s_get_debtor_risk(risk_query_t *self, const Creance__GetDebtorRisk *q, Creance__DebtorRisk *out,
-                  Creance__Money *money, risk_debtor_t *state, char *error, size_t errlen)
+/*  Finds a debtor's state for a valid query: `*debtor_id` (resolved from
+    the external id when 0), `state` from Redis or else PostgreSQL. Returns
+    1 found, 0 unknown, -1 with `error` set (unavailable, ambiguous). */
+static int
+s_lookup(risk_query_t *self, const char *prefix, const char *tenant, int64_t *debtor_id,
+         const char *external_id, risk_debtor_t *state, char *error, size_t errlen)
 {
-    int64_t debtor_id = q->debtor_id;
-    if (debtor_id == 0) {
-        int n = risk_store_resolve_external(self->db, q->tenant, q->debtor_external_id, &debtor_id);
+    if (*debtor_id == 0) {
+        int n = risk_store_resolve_external(self->db, tenant, external_id, debtor_id);
         if (n < 0) {
             s_count_failure("database_unavailable");
             snprintf(error, errlen, "unavailable: database unavailable, retry later");
-            out->error = error;
-            return;
+            return -1;
         }
         if (n == 0)
-            return;                 /* found = false */
+            return 0;
         if (n > 1) {
             s_count("creance_risk_rejected_total", "queries refused, by reason", "reason",
                     "ambiguous_external_id");
-            snprintf(error, errlen, "get_debtor_risk.debtor_external_id: several debtors "
-                     "(from different sources) have this external id; ask by debtor_id");
-            out->error = error;
-            return;
+            snprintf(error, errlen, "%s.debtor_external_id: several debtors "
+                     "(from different sources) have this external id; ask by debtor_id", prefix);
+            return -1;
         }
-        out->debtor_id = debtor_id;
     }
 
-    int cached = risk_cache_read(self->cache, q->tenant, debtor_id, state);
-    if (cached != 1) {
-        int rc = risk_store_load(self->db, q->tenant, debtor_id, state);
-        if (rc < 0) {
+    int cached = risk_cache_read(self->cache, tenant, *debtor_id, state);
+    if (cached == 1 && state->snapshot)
+        return 1;
+    int rc = risk_store_load(self->db, tenant, *debtor_id, state);
+    if (rc < 0) {
+        s_count_failure("database_unavailable");
+        snprintf(error, errlen, "unavailable: database unavailable, retry later");
+        return -1;
+    }
+    if (rc == 0) {
+        /* No exposure yet: a known debtor owes nothing, an unknown one
+           is not found. */
+        char currency[4];
+        int known = risk_store_debtor_currency(self->db, tenant, *debtor_id, currency);
+        if (known < 0) {
             s_count_failure("database_unavailable");
             snprintf(error, errlen, "unavailable: database unavailable, retry later");
-            out->error = error;
-            return;
+            return -1;
         }
-        if (rc == 0) {
-            /* No exposure yet: a known debtor owes nothing, an unknown one
-               is not found. */
-            char currency[4];
-            int known = risk_store_debtor_currency(self->db, q->tenant, debtor_id, currency);
-            if (known < 0) {
-                s_count_failure("database_unavailable");
-                snprintf(error, errlen, "unavailable: database unavailable, retry later");
-                out->error = error;
-                return;
-            }
-            if (known == 1) {
-                out->found = 1;
-                risk_debtor_set(state, currency, 0);
-            }
-        }
-        else {
-            out->found = 1;
-            /* A miss with Redis up: write the copy back. With Redis down
-               the rebuild does it once Redis is back. */
-            if (cached == 0)
-                risk_cache_write(self->cache, &state, 1);
-        }
+        if (known == 1)
+            risk_debtor_set(state, currency, 0);
+        return known;
     }
-    else
-        out->found = 1;
+    /* A miss with Redis up: write the copy back. With Redis down the
+       rebuild does it once Redis is back. */
+    if (cached == 0)
+        risk_cache_write(self->cache, &state, 1);
+    return 1;
+}
 
+/*  Fills `out` (already initialised with tenant and debtor_id) for a valid
+    GetDebtorRisk. `error` is a caller buffer that out->error may point to;
+    `state`, `score`, `factors`, `text` and the Money hold what `out`
+    points into. */
+static void
+s_get_debtor_risk(risk_query_t *self, const Creance__GetDebtorRisk *q, Creance__DebtorRisk *out,
+                  Creance__Money *money, Creance__Money *overdue, risk_debtor_t *state,
+                  risk_score_t *score, Creance__RiskFactor *factors, Creance__RiskFactor **fp,
+                  char text[8], char *error, size_t errlen)
+{
+    int64_t debtor_id = q->debtor_id;
+    int found = s_lookup(self, "get_debtor_risk", q->tenant, &debtor_id, q->debtor_external_id,
+                         state, error, errlen);
+    if (found < 0) {
+        out->error = error;
+        return;
+    }
+    out->debtor_id = debtor_id;
+    out->found = found == 1;
     const risk_amount_t *main = risk_debtor_main(state);
     if (out->found && main) {
         money->minor = main->outstanding_minor;
         money->currency = (char *) main->currency;
         out->outstanding = money;
     }
+    risk_inputs_t in;
+    int32_t as_of;
+    if (out->found && state->snapshot
+        && risk_snapshot_parse(state->snapshot, &as_of, &in, score) == 0) {
+        /* text: the grade as a string, then the currency. */
+        text[0] = score->grade;
+        text[1] = 0;
+        memcpy(text + 2, in.currency, 4);
+        out->score = score->score;
+        out->grade = text;
+        overdue->minor = in.overdue_minor;
+        overdue->currency = text + 2;
+        out->overdue = overdue;
+        for (int i = 0; i < score->nfactors; i++) {
+            creance__risk_factor__init(&factors[i]);
+            factors[i].name = score->factors[i].name;
+            factors[i].contribution = score->factors[i].points;
+            factors[i].detail = score->factors[i].detail;
+            fp[i] = &factors[i];
+        }
+        out->n_factors = (size_t) score->nfactors;
+        out->factors = fp;
+    }
+}
+
+static const Creance__CreditDecision s_decisions[] = {
+    [RISK_CREDIT_APPROVE] = CREANCE__CREDIT_DECISION__APPROVE,
+    [RISK_CREDIT_REVIEW] = CREANCE__CREDIT_DECISION__REVIEW,
+    [RISK_CREDIT_REFUSE] = CREANCE__CREDIT_DECISION__REFUSE,
+};
+
+/*  Fills `out` for a valid CheckCredit; `credit` and `rp` hold the reasons. */
+static void
+s_check_credit(risk_query_t *self, const Creance__CheckCredit *q, Creance__CreditAnswer *out,
+               risk_debtor_t *state, risk_credit_t *credit, char **rp, char *error, size_t errlen)
+{
+    int64_t debtor_id = q->debtor_id;
+    int found = s_lookup(self, "check_credit", q->tenant, &debtor_id, q->debtor_external_id,
+                         state, error, errlen);
+    out->debtor_id = debtor_id;
+    if (found <= 0 || !state->snapshot) {
+        if (found >= 0)
+            snprintf(error, errlen, "check_credit.debtor_id: %s", found == 0 ? "unknown debtor"
+                     : "not scored yet, retry later");
+        out->error = error;
+        return;
+    }
+    risk_inputs_t in;
+    risk_score_t score;
+    int32_t as_of;
+    risk_policy_t policy;
+    if (risk_snapshot_parse(state->snapshot, &as_of, &in, &score) != 0) {
+        snprintf(error, errlen, "unavailable: debtor state unreadable, retry later");
+        out->error = error;
+        return;
+    }
+    if (strcmp(in.currency, q->amount->currency) != 0) {
+        snprintf(error, errlen, "check_credit.amount.currency: the debtor is billed in %s",
+                 in.currency);
+        out->error = error;
+        return;
+    }
+    if (!self->scoring || risk_scoring_policy(self->scoring, self->db, q->tenant, &policy) != 0) {
+        s_count_failure("database_unavailable");
+        snprintf(error, errlen, "unavailable: database unavailable, retry later");
+        out->error = error;
+        return;
+    }
+    risk_credit_check(&in, score.grade, q->amount->minor, &policy, credit);
+    out->decision = s_decisions[credit->decision];
+    for (int i = 0; i < credit->nreasons; i++)
+        rp[i] = credit->reasons[i];
+    out->n_reasons = (size_t) credit->nreasons;
+    out->reasons = rp;
+    log_info("credit check tenant=%s debtor=%" PRId64 " amount=%" PRId64 " %s decision=%d reasons=%d",
+             q->tenant, debtor_id, q->amount->minor, q->amount->currency, (int) credit->decision,
+             credit->nreasons);
 }
 
 static uint8_t *
@@ -218,23 +317,39 @@ s_pack(const Creance__QueryReply *reply, size_t *reply_len)
     return buf;
 }
 
-/*  Counts and logs a refused query and builds its reply: a DebtorRisk
-    carrying the error, whatever was asked, so that even a client whose
-    bytes could not be decoded gets a readable answer. */
+/*  Counts and logs a refused query and builds its reply: a CreditAnswer
+    for a credit question, else a DebtorRisk, carrying the error, so that
+    even a client whose bytes could not be decoded gets a readable answer. */
 static uint8_t *
-s_refuse(const risk_query_error_t *err, const char *tenant, int64_t debtor_id, size_t *reply_len)
+s_refuse(const risk_query_error_t *err, const Creance__Query *query, size_t *reply_len)
 {
     Creance__QueryReply reply = CREANCE__QUERY_REPLY__INIT;
     Creance__DebtorRisk risk = CREANCE__DEBTOR_RISK__INIT;
+    Creance__CreditAnswer credit = CREANCE__CREDIT_ANSWER__INIT;
     char error[256];
     s_count_query("invalid");
     s_count("creance_risk_rejected_total", "queries refused, by reason", "reason", err->code);
     log_info("query refused field=%s reason=\"%s\"", err->field, err->reason);
     snprintf(error, sizeof error, "%s: %s", err->field, err->reason);
+    if (query && query->query_case == CREANCE__QUERY__QUERY_CHECK_CREDIT && query->check_credit) {
+        credit.error = error;
+        /* Echo the tenant only when it is one: an invalid string (bad
+           UTF-8, say) would make the refusal itself undecodable. */
+        if (risk_tenant_valid(query->check_credit->tenant))
+            credit.tenant = query->check_credit->tenant;
+        credit.debtor_id = query->check_credit->debtor_id;
+        reply.reply_case = CREANCE__QUERY_REPLY__REPLY_CREDIT_ANSWER;
+        reply.credit_answer = &credit;
+        return s_pack(&reply, reply_len);
+    }
+    const Creance__GetDebtorRisk *q = query && query->query_case
+        == CREANCE__QUERY__QUERY_GET_DEBTOR_RISK ? query->get_debtor_risk : NULL;
     risk.error = error;
-    if (tenant)
-        risk.tenant = (char *) tenant;
-    risk.debtor_id = debtor_id;
+    if (q) {
+        if (risk_tenant_valid(q->tenant))
+            risk.tenant = q->tenant;
+        risk.debtor_id = q->debtor_id;
+    }
     reply.reply_case = CREANCE__QUERY_REPLY__REPLY_DEBTOR_RISK;
     reply.debtor_risk = &risk;
     return s_pack(&reply, reply_len);
@@ -247,7 +362,12 @@ risk_query_answer(risk_query_t *self, const uint8_t *data, size_t len, size_t *r
     Creance__QueryReply reply = CREANCE__QUERY_REPLY__INIT;
     Creance__DebtorRisk risk = CREANCE__DEBTOR_RISK__INIT;
     Creance__CreditAnswer credit = CREANCE__CREDIT_ANSWER__INIT;
-    Creance__Money money = CREANCE__MONEY__INIT;
+    Creance__Money money = CREANCE__MONEY__INIT, overdue = CREANCE__MONEY__INIT;
+    Creance__RiskFactor factors[RISK_FACTOR_MAX], *fp[RISK_FACTOR_MAX];
+    risk_score_t score;
+    risk_credit_t decision;
+    char *reasons[RISK_CREDIT_REASONS_MAX];
+    char text[8];
     risk_debtor_t state;
     char error[256];
     risk_query_error_t err;
@@ -264,9 +384,7 @@ risk_query_answer(risk_query_t *self, const uint8_t *data, size_t len, size_t *r
         rc = risk_query_check(query, &err);
 
     if (rc != 0) {
-        const Creance__GetDebtorRisk *q = query && query->query_case
-            == CREANCE__QUERY__QUERY_GET_DEBTOR_RISK ? query->get_debtor_risk : NULL;
-        uint8_t *buf = s_refuse(&err, q ? q->tenant : NULL, q ? q->debtor_id : 0, reply_len);
+        uint8_t *buf = s_refuse(&err, query, reply_len);
         if (query)
             creance__query__free_unpacked(query, NULL);
         return buf;
@@ -276,7 +394,8 @@ risk_query_answer(risk_query_t *self, const uint8_t *data, size_t len, size_t *r
         s_count_query("get_debtor_risk");
         risk.tenant = q->tenant;
         risk.debtor_id = q->debtor_id;
-        s_get_debtor_risk(self, q, &risk, &money, &state, error, sizeof error);
+        s_get_debtor_risk(self, q, &risk, &money, &overdue, &state, &score, factors, fp, text,
+                          error, sizeof error);
         log_debug("query get_debtor_risk tenant=%s debtor=%" PRId64 " found=%d%s%s", q->tenant,
                   risk.debtor_id, (int) risk.found, risk.error[0] ? " error=" : "", risk.error);
         reply.reply_case = CREANCE__QUERY_REPLY__REPLY_DEBTOR_RISK;
@@ -285,11 +404,9 @@ risk_query_answer(risk_query_t *self, const uint8_t *data, size_t len, size_t *r
     else {
         const Creance__CheckCredit *q = query->check_credit;
         s_count_query("check_credit");
-        if (q) {
-            credit.tenant = q->tenant;
-            credit.debtor_id = q->debtor_id;
-        }
-        credit.error = (char *) CHECK_CREDIT_UNAVAILABLE;
+        credit.tenant = q->tenant;
+        credit.debtor_id = q->debtor_id;
+        s_check_credit(self, q, &credit, &state, &decision, reasons, error, sizeof error);
         reply.reply_case = CREANCE__QUERY_REPLY__REPLY_CREDIT_ANSWER;
         reply.credit_answer = &credit;
     }
@@ -338,7 +455,7 @@ s_on_request(zloop_t *loop, zsock_t *sock, void *arg)
     if (zmsg_next(msg)) {
         risk_query_error_t err;
         s_error(&err, "extra_frames", "query", "expected one payload frame");
-        answer = s_refuse(&err, NULL, 0, &len);
+        answer = s_refuse(&err, NULL, &len);
     }
     else
         answer = risk_query_answer(self, zframe_data(payload), zframe_size(payload), &len);

@@ -5,13 +5,16 @@
     A client may use REQ, or DEALER sending ["", Query] and pipelining.
 
     GetDebtorRisk answers from the debtor's Redis hash; on a miss, or while
-    Redis is down, from risk_debtor_state (and the hash is written again).
-    A debtor given by debtor_external_id is resolved through debtors; an
-    external id that several sources share is refused (ask by debtor_id).
-    `outstanding` is the debtor's currency with the largest outstanding.
-    Score, grade, factors and overdue are not computed yet: left empty.
+    Redis is down, from risk_debtor_state and risk_debtor_profile (and the
+    hash is written again). A debtor given by debtor_external_id is
+    resolved through debtors; an external id that several sources share is
+    refused (ask by debtor_id). `outstanding` is the debtor's currency with
+    the largest outstanding; score, grade, factors (the contributions sum to
+    the score) and overdue come from the scored snapshot (snapshot.h).
 
-    CheckCredit is not available yet: the reply says so in `error`.
+    CheckCredit reads the same state and answers approve / review / refuse
+    with its reasons (credit.h), under the tenant's policy. The amount must
+    be in the debtor's currency.
 
     Bad input (undecodable bytes, a missing or malformed field) gets a reply
     whose error names the field and the reason, counted in
@@ -23,6 +26,7 @@
 #include "creance.pb-c.h"
 #include "db.h"
 #include "riskcache.h"
+#include "scoring.h"
 
 #define RISK_QUERY_MAX_BYTES 65536
 
@@ -36,7 +40,8 @@ typedef struct risk_query_t risk_query_t;
 
 /*  Binds a ROUTER on `endpoint`; NULL endpoint: no socket (tests call
     risk_query_answer). Returns NULL if the bind fails. */
-risk_query_t *risk_query_new(const char *endpoint, db_t *db, risk_cache_t *cache);
+risk_query_t *risk_query_new(const char *endpoint, db_t *db, risk_cache_t *cache,
+                              risk_scoring_t *scoring);
 void     risk_query_destroy(risk_query_t **self_p);
 int      risk_query_attach(risk_query_t *self, zloop_t *loop);
 

@@ -97,6 +97,11 @@ s_append_state(risk_cache_t *self, const risk_debtor_t *s)
         if (rc == 0)
             self->pending++;
     }
+    if (rc == 0 && s->snapshot) {
+        rc = cache_append(self->cache, "HSET %s risk %s", key, s->snapshot);
+        if (rc == 0)
+            self->pending++;
+    }
     if (rc != 0)
         self->append_failed = true;
 }

@@ -25,17 +25,39 @@ static const char *SQL_ADD =
     "                       AND o.currency <> $3::char(3))::bigint, "
     "  (extract(epoch FROM s.updated_at) * 1000000)::bigint";
 
+/*  Many deltas at once, one per (tenant, debtor, currency) in $1 (JSON). */
+static const char *SQL_ADD_MANY =
+    "INSERT INTO risk_debtor_state AS s "
+    "  (tenant, debtor_id, currency, outstanding_minor, open_invoices, events_applied, updated_at) "
+    "SELECT tenant, debtor_id, currency, outstanding, open, events, now() "
+    "FROM jsonb_to_recordset($1::jsonb) AS v(tenant text, debtor_id bigint, currency text, "
+    "  outstanding bigint, open integer, events bigint) "
+    "ON CONFLICT (tenant, debtor_id, currency) DO UPDATE SET "
+    "  outstanding_minor = s.outstanding_minor + EXCLUDED.outstanding_minor, "
+    "  open_invoices = s.open_invoices + EXCLUDED.open_invoices, "
+    "  events_applied = s.events_applied + EXCLUDED.events_applied, "
+    "  updated_at = now()";
+
 /*  One row per debtor: "EUR=1200,USD=-5", open invoices, last change. */
 #define SQL_DEBTOR_COLUMNS \
     "SELECT tenant, debtor_id, " \
     "  string_agg(currency || '=' || outstanding_minor::text, ',' ORDER BY currency), " \
     "  sum(open_invoices)::bigint, " \
-    "  (extract(epoch FROM max(updated_at)) * 1000000)::bigint " \
-    "FROM risk_debtor_state "
+    "  (extract(epoch FROM max(updated_at)) * 1000000)::bigint, " \
+    "  (SELECT p.snapshot FROM risk_debtor_profile p " \
+    "   WHERE p.tenant = s.tenant AND p.debtor_id = s.debtor_id) " \
+    "FROM risk_debtor_state s "
 
 static const char *SQL_LOAD =
     SQL_DEBTOR_COLUMNS
     "WHERE tenant = $1::text AND debtor_id = $2::bigint GROUP BY tenant, debtor_id";
+
+/*  $1: a JSON array of {"tenant":..., "debtor_id":...}. */
+static const char *SQL_LOAD_MANY =
+    SQL_DEBTOR_COLUMNS
+    "WHERE (tenant, debtor_id) IN (SELECT t.tenant, t.debtor_id "
+    "  FROM jsonb_to_recordset($1::jsonb) AS t(tenant text, debtor_id bigint)) "
+    "GROUP BY tenant, debtor_id";
 
 static const char *SQL_SCAN_FIRST =
     SQL_DEBTOR_COLUMNS
@@ -75,6 +97,13 @@ risk_store_add(db_t *db, const char *tenant, const risk_delta_t *delta, risk_deb
     return rc;
 }
 
+int
+risk_store_add_many(db_t *db, const char *deltas_json)
+{
+    const char *params[] = { deltas_json };
+    return db_run(db, SQL_ADD_MANY, 1, params);
+}
+
 /*  Row i of a SQL_DEBTOR_COLUMNS result into `out`. */
 static int
 s_row(PGresult *r, int i, risk_debtor_t *out)
@@ -88,6 +117,8 @@ s_row(PGresult *r, int i, risk_debtor_t *out)
     risk_debtor_init(out, PQgetvalue(r, i, 0), debtor_id);
     out->open_invoices = open;
     out->updated_at_us = at;
+    if (!PQgetisnull(r, i, 5) && risk_debtor_set_snapshot(out, PQgetvalue(r, i, 5)) != 0)
+        return -1;
     return risk_debtor_parse_amounts(out, PQgetvalue(r, i, 2));
 }
 
@@ -105,6 +136,30 @@ risk_store_load(db_t *db, const char *tenant, int64_t debtor_id, risk_debtor_t *
         rc = s_row(r, 0, out) == 0 ? 1 : -1;
     if (rc < 0)
         log_error("risk_debtor_state unreadable tenant=%s debtor=%s", tenant, debtor);
+    PQclear(r);
+    return rc;
+}
+
+int
+risk_store_load_many(db_t *db, const char *debtors_json, risk_store_scan_fn *fn, void *arg)
+{
+    const char *params[] = { debtors_json };
+    PGresult *r = db_exec(db, SQL_LOAD_MANY, 1, params);
+    if (!r)
+        return -1;
+    int rows = PQntuples(r), rc = rows;
+    risk_debtor_t state;
+    risk_debtor_init(&state, "", 0);
+    for (int i = 0; i < rows && rc >= 0; i++) {
+        if (s_row(r, i, &state) != 0) {
+            log_error("risk_debtor_state unreadable tenant=%s debtor=%s",
+                      PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+            rc = -1;
+        }
+        else if (fn(&state, arg) != 0)
+            rc = -1;
+    }
+    risk_debtor_clear(&state);
     PQclear(r);
     return rc;
 }

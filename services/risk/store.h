@@ -16,6 +16,12 @@
     updated_at_us. 0, or -1 on a database error. */
 int risk_store_add(db_t *db, const char *tenant, const risk_delta_t *delta, risk_debtor_t *into);
 
+/*  Inside the consumer's transaction: adds many summed deltas in one
+    statement. `deltas_json` is a JSON array of {"tenant", "debtor_id",
+    "currency", "outstanding", "open", "events"} with one entry per
+    (tenant, debtor, currency). 0, or -1 on a database error. */
+int risk_store_add_many(db_t *db, const char *deltas_json);
+
 /*  A debtor's state over all its currencies. 1 found, 0 no rows, -1 error. */
 int risk_store_load(db_t *db, const char *tenant, int64_t debtor_id, risk_debtor_t *out);
 
@@ -31,6 +37,11 @@ typedef struct {
 
 typedef int (risk_store_scan_fn)(const risk_debtor_t *state, void *arg);
 int risk_store_scan(db_t *db, risk_store_cursor_t *cursor, int limit, risk_store_scan_fn *fn, void *arg);
+
+/*  The state of each debtor listed in `debtors_json` (a JSON array of
+    {"tenant": ..., "debtor_id": ...}) that has one, passed to `fn`.
+    Returns the number found, or -1. */
+int risk_store_load_many(db_t *db, const char *debtors_json, risk_store_scan_fn *fn, void *arg);
 
 /*  The debtor's billing currency when it exists in debtors: 1, 0 unknown, -1 error. */
 int risk_store_debtor_currency(db_t *db, const char *tenant, int64_t debtor_id, char currency[4]);

@@ -94,7 +94,7 @@ test_check(void **state)
 static void
 test_refused_answers(void **state)
 {
-    risk_query_t *q = risk_query_new(NULL, NULL, NULL);
+    risk_query_t *q = risk_query_new(NULL, NULL, NULL, NULL);
     assert_non_null(q);
 
     /* Bytes that are not a Query. */
@@ -136,26 +136,46 @@ test_refused_answers(void **state)
     assert_null(q);
 }
 
+/*  CheckCredit is validated like GetDebtorRisk, plus its amount, and a
+    refused credit question gets a CreditAnswer carrying the error. */
 static void
-test_check_credit_not_available(void **state)
+test_check_credit_refused(void **state)
 {
-    risk_query_t *q = risk_query_new(NULL, NULL, NULL);
+    risk_query_t *q = risk_query_new(NULL, NULL, NULL, NULL);
     Creance__Query query = CREANCE__QUERY__INIT;
     Creance__CheckCredit c = CREANCE__CHECK_CREDIT__INIT;
     Creance__Money amount = CREANCE__MONEY__INIT;
-    amount.minor = 500000;
-    amount.currency = "EUR";
     c.tenant = "acme";
     c.debtor_id = 3;
-    c.amount = &amount;
     query.query_case = CREANCE__QUERY__QUERY_CHECK_CREDIT;
     query.check_credit = &c;
+
     Creance__QueryReply *r = s_answer_query(q, &query);
     assert_int_equal(r->reply_case, CREANCE__QUERY_REPLY__REPLY_CREDIT_ANSWER);
-    assert_string_equal(r->credit_answer->error, "check_credit: not available yet");
+    assert_string_equal(r->credit_answer->error, "check_credit.amount: required");
     assert_int_equal(r->credit_answer->decision, CREANCE__CREDIT_DECISION__CREDIT_DECISION_UNSPECIFIED);
     assert_string_equal(r->credit_answer->tenant, "acme");
     assert_int_equal(r->credit_answer->debtor_id, 3);
+    creance__query_reply__free_unpacked(r, NULL);
+
+    amount.minor = 500000;
+    amount.currency = "eur";
+    c.amount = &amount;
+    r = s_answer_query(q, &query);
+    assert_string_equal(r->credit_answer->error,
+                        "check_credit.amount.currency: must be three upper-case letters (ISO 4217)");
+    creance__query_reply__free_unpacked(r, NULL);
+
+    amount.currency = "EUR";
+    amount.minor = -1;
+    r = s_answer_query(q, &query);
+    assert_string_equal(r->credit_answer->error, "check_credit.amount.minor: must not be negative");
+    creance__query_reply__free_unpacked(r, NULL);
+
+    amount.minor = 1;
+    c.tenant = "";
+    r = s_answer_query(q, &query);
+    assert_string_equal(r->credit_answer->error, "check_credit.tenant: required");
     creance__query_reply__free_unpacked(r, NULL);
     risk_query_destroy(&q);
 }
@@ -166,7 +186,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_check),
         cmocka_unit_test(test_refused_answers),
-        cmocka_unit_test(test_check_credit_not_available),
+        cmocka_unit_test(test_check_credit_refused),
     };
     return cmocka_run_group_tests_name("risk_query", tests, NULL, NULL);
 }

@@ -1,0 +1,921 @@
+/*  scoring: ledger events -> behaviour -> score, events, predictions. */
+#include "scoring.h"
+#include "dates.h"
+#include "envelope.h"
+#include "eventlog.h"
+#include "log.h"
+#include "metrics.h"
+#include "predict.h"
+#include "snapshot.h"
+#include "store.h"
+
+#include <jansson.h>
+
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DAILY_BATCH 500
+#define POLICY_TTL_US (60 * 1000000LL)
+
+typedef struct {
+    char tenant[RISK_TENANT_MAX];
+    int64_t debtor_id;
+} touched_t;
+
+typedef struct {
+    risk_policy_t policy;
+    int64_t loaded_us;
+} policy_entry_t;
+
+struct risk_scoring_t {
+    risk_cache_t *cache;
+    bus_t *bus;
+    eventlog_batch_t *events;
+    json_t *invoices;               /* InvoiceIssued rows queued in this transaction */
+    zhashx_t *touched;              /* "tenant\x1fdebtor" -> touched_t*, this transaction */
+    risk_debtor_t **written;        /* states to copy to Redis after commit */
+    size_t nwritten, written_cap;
+    zhashx_t *policies;             /* tenant -> policy_entry_t* */
+    int32_t daily_done;             /* the day the daily pass completed */
+    metric_t *m_scored, *m_changed, *m_grades;
+};
+
+typedef struct { char s[24]; } num_t;
+
+static num_t
+s_num(int64_t v)
+{
+    num_t n;
+    snprintf(n.s, sizeof n.s, "%" PRId64, v);
+    return n;
+}
+
+typedef struct { char s[11]; } day_t;
+
+static day_t
+s_day(int32_t days)
+{
+    day_t d;
+    date_format(days, d.s);
+    return d;
+}
+
+static void
+s_free_item(void **item)
+{
+    free(*item);
+    *item = NULL;
+}
+
+risk_scoring_t *
+risk_scoring_new(risk_cache_t *cache, bus_t *bus)
+{
+    risk_scoring_t *self = calloc(1, sizeof *self);
+    self->cache = cache;
+    self->bus = bus;
+    self->events = eventlog_batch_new();
+    self->invoices = json_array();
+    self->touched = zhashx_new();
+    zhashx_set_destructor(self->touched, s_free_item);
+    self->policies = zhashx_new();
+    zhashx_set_destructor(self->policies, s_free_item);
+    self->daily_done = INT32_MIN;
+    self->m_scored = metrics_counter("creance_risk_debtors_scored_total",
+                                     "debtor rescorings (events and daily pass)", NULL);
+    self->m_changed = metrics_counter("creance_risk_score_changes_total",
+                                      "rescorings that moved the score (RiskScored)", NULL);
+    self->m_grades = metrics_counter("creance_risk_grade_changes_total",
+                                     "rescorings that moved the grade (GradeChanged)", NULL);
+    return self;
+}
+
+static void
+s_forget(risk_scoring_t *self)
+{
+    json_array_clear(self->invoices);
+    zhashx_purge(self->touched);
+    for (size_t i = 0; i < self->nwritten; i++)
+        risk_debtor_destroy(&self->written[i]);
+    self->nwritten = 0;
+    eventlog_reset(self->events);
+}
+
+void
+risk_scoring_destroy(risk_scoring_t **self_p)
+{
+    risk_scoring_t *self = *self_p;
+    if (!self)
+        return;
+    s_forget(self);
+    free(self->written);
+    zhashx_destroy(&self->touched);
+    zhashx_destroy(&self->policies);
+    eventlog_batch_destroy(&self->events);
+    json_decref(self->invoices);
+    free(self);
+    *self_p = NULL;
+}
+
+static int
+s_touch(risk_scoring_t *self, const char *tenant, int64_t debtor_id)
+{
+    char key[RISK_TENANT_MAX + 24];
+    snprintf(key, sizeof key, "%s\x1f%" PRId64, tenant, debtor_id);
+    if (zhashx_lookup(self->touched, key))
+        return 0;
+    touched_t *t = calloc(1, sizeof *t);
+    if (!t)
+        return -1;
+    snprintf(t->tenant, sizeof t->tenant, "%s", tenant);
+    t->debtor_id = debtor_id;
+    zhashx_insert(self->touched, key, t);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- policy */
+
+int
+risk_scoring_policy(risk_scoring_t *self, db_t *db, const char *tenant, risk_policy_t *out)
+{
+    policy_entry_t *e = zhashx_lookup(self->policies, tenant);
+    int64_t now = now_us();
+    if (e && now - e->loaded_us < POLICY_TTL_US) {
+        *out = e->policy;
+        return 0;
+    }
+    char sql[1024];
+    size_t n = (size_t) snprintf(sql, sizeof sql, "SELECT ");
+    for (size_t i = 0; i < risk_policy_ncolumns; i++)
+        n += (size_t) snprintf(sql + n, sizeof sql - n, "%s%s", i ? ", " : "",
+                               risk_policy_columns[i].column);
+    snprintf(sql + n, sizeof sql - n, " FROM risk_policies WHERE tenant IN ($1, '*') "
+             "ORDER BY (tenant = '*') LIMIT 1");
+    const char *params[] = { tenant };
+    PGresult *r = db_exec(db, sql, 1, params);
+    if (!r)
+        return -1;
+    risk_policy_defaults(out);
+    if (PQntuples(r) == 1)
+        for (size_t i = 0; i < risk_policy_ncolumns; i++)
+            *(int *) ((char *) out + risk_policy_columns[i].offset) = atoi(PQgetvalue(r, 0, (int) i));
+    PQclear(r);
+    if (!e) {
+        e = calloc(1, sizeof *e);
+        if (!e)
+            return 0;
+        zhashx_insert(self->policies, tenant, e);
+    }
+    e->policy = *out;
+    e->loaded_us = now;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- facts */
+
+static const char *SQL_PROFILE_DEBTOR =
+    "INSERT INTO risk_debtor_profile AS p (tenant, debtor_id, currency, credit_limit_minor, "
+    "  current_assets_minor, current_liabilities_minor) "
+    "VALUES ($1, $2::bigint, coalesce(nullif($3, '')::char(3), 'EUR'), $4::bigint, $5::bigint, $6::bigint) "
+    "ON CONFLICT (tenant, debtor_id) DO UPDATE SET "
+    "  currency = CASE WHEN $3 = '' THEN p.currency ELSE $3::char(3) END, "
+    "  credit_limit_minor = EXCLUDED.credit_limit_minor, "
+    "  current_assets_minor = EXCLUDED.current_assets_minor, "
+    "  current_liabilities_minor = EXCLUDED.current_liabilities_minor, updated_at = now()";
+
+/*  The invoices issued in a row of events, in one statement (they are
+    queued as JSON and written before anything else reads risk_invoices),
+    and their debtors' profiles: without a credit limit (whose currency is
+    the debtor's), the debtor's currency is that of its latest invoice. */
+static const char *SQL_INVOICES_ISSUED =
+    "WITH v AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(ord integer, tenant text, "
+    "    invoice_id bigint, debtor_id bigint, currency text, issue_date date, due_date date, "
+    "    amount bigint)), "
+    "profile AS (INSERT INTO risk_debtor_profile AS p (tenant, debtor_id, currency) "
+    "    SELECT DISTINCT ON (tenant, debtor_id) tenant, debtor_id, currency FROM v "
+    "    ORDER BY tenant, debtor_id, ord DESC "
+    "    ON CONFLICT (tenant, debtor_id) DO UPDATE SET "
+    "    currency = CASE WHEN p.credit_limit_minor = 0 THEN EXCLUDED.currency ELSE p.currency END "
+    "    RETURNING 1) "
+    "INSERT INTO risk_invoices (tenant, invoice_id, debtor_id, currency, issue_date, due_date, "
+    "  amount_minor, open_minor) SELECT tenant, invoice_id, debtor_id, currency, issue_date, "
+    "  due_date, amount, amount FROM v ORDER BY ord ON CONFLICT (tenant, invoice_id) DO NOTHING";
+
+/*  Sets an invoice's open amount; returns the open amount before and the
+    due date (days since epoch). $4 is the status when it closes, $5 the
+    closing date for a payment. */
+static const char *SQL_INVOICE_OPEN =
+    "UPDATE risk_invoices i SET open_minor = $3::bigint, "
+    "  status = CASE WHEN $3::bigint > 0 THEN 'open' ELSE $4 END, "
+    "  paid_date = CASE WHEN $3::bigint > 0 THEN NULL WHEN $4 = 'paid' AND o.old_open > 0 "
+    "                   THEN $5::date ELSE i.paid_date END, "
+    "  delay_days = CASE WHEN $3::bigint > 0 THEN NULL WHEN $4 = 'paid' AND o.old_open > 0 "
+    "                   THEN $5::date - i.due_date ELSE i.delay_days END "
+    "FROM (SELECT open_minor AS old_open FROM risk_invoices "
+    "      WHERE tenant = $1 AND invoice_id = $2::bigint FOR UPDATE) o "
+    "WHERE i.tenant = $1 AND i.invoice_id = $2::bigint "
+    "RETURNING o.old_open, i.due_date - date '1970-01-01', i.debtor_id";
+
+static const char *SQL_PROFILE_LOAD_EW =
+    "SELECT paid_count, ew_days_late FROM risk_debtor_profile "
+    "WHERE tenant = $1 AND debtor_id = $2::bigint FOR UPDATE";
+
+static const char *SQL_PROFILE_PAID =
+    "INSERT INTO risk_debtor_profile AS p (tenant, debtor_id, paid_count, late_count, "
+    "  sum_delay_days, ew_days_late) VALUES ($1, $2::bigint, 1, $3::integer, $4::bigint, $5::float8) "
+    "ON CONFLICT (tenant, debtor_id) DO UPDATE SET paid_count = p.paid_count + 1, "
+    "  late_count = p.late_count + $3::integer, sum_delay_days = p.sum_delay_days + $4::bigint, "
+    "  ew_days_late = $5::float8, updated_at = now()";
+
+static const char *SQL_POPULATION_PAID =
+    "INSERT INTO risk_population AS p (tenant, paid_count, late_count, sum_delay_days) "
+    "VALUES ($1, 1, $2::bigint, $3::bigint) ON CONFLICT (tenant) DO UPDATE SET "
+    "  paid_count = p.paid_count + 1, late_count = p.late_count + $2::bigint, "
+    "  sum_delay_days = p.sum_delay_days + $3::bigint";
+
+static int
+s_run(db_t *db, const char *sql, int n, const char *const *params)
+{
+    return db_run(db, sql, n, params);
+}
+
+static bool
+s_money(const Creance__Money *m)
+{
+    return m && m->currency && strlen(m->currency) == 3;
+}
+
+/*  An invoice closed by a payment received on `paid`: the debtor's and the
+    tenant's payment history grow by one. */
+static int
+s_invoice_paid(db_t *db, const char *tenant, int64_t debtor_id, int32_t due, int32_t paid,
+               const risk_policy_t *policy)
+{
+    num_t debtor = s_num(debtor_id);
+    const char *p1[] = { tenant, debtor.s };
+    PGresult *r = db_exec(db, SQL_PROFILE_LOAD_EW, 2, p1);
+    if (!r)
+        return -1;
+    int32_t paid_before = 0;
+    double ew = 0;
+    if (PQntuples(r) == 1) {
+        paid_before = atoi(PQgetvalue(r, 0, 0));
+        ew = strtod(PQgetvalue(r, 0, 1), NULL);
+    }
+    PQclear(r);
+    int32_t delay = paid - due;
+    ew = risk_ew_update(ew, paid_before, delay > 0 ? delay : 0, policy->ew_alpha_pct);
+    char ews[40];
+    snprintf(ews, sizeof ews, "%.17g", ew);
+    num_t late = s_num(delay > 0), d = s_num(delay);
+    const char *p2[] = { tenant, debtor.s, late.s, d.s, ews };
+    const char *p3[] = { tenant, late.s, d.s };
+    if (s_run(db, SQL_PROFILE_PAID, 5, p2) != 0 || s_run(db, SQL_POPULATION_PAID, 3, p3) != 0)
+        return -1;
+    return 0;
+}
+
+/*  Sets an invoice's open amount after an allocation, a reversal, a credit
+    or a write-off. `closing` is the status if it reaches 0; `paid` the
+    payment date (for "paid" only). The debtor is touched. */
+static int
+s_set_open(risk_scoring_t *self, db_t *db, const char *tenant, int64_t invoice_id, int64_t open,
+           const char *closing, int32_t paid)
+{
+    num_t inv = s_num(invoice_id), o = s_num(open);
+    day_t day = s_day(paid > 0 ? paid : 0);
+    const char *params[] = { tenant, inv.s, o.s, closing, day.s };
+    PGresult *r = db_exec(db, SQL_INVOICE_OPEN, 5, params);
+    if (!r)
+        return -1;
+    if (PQntuples(r) != 1) {
+        /* An invoice risk never saw issued (before risk existed): nothing
+           to update, nothing to learn from. */
+        PQclear(r);
+        return 0;
+    }
+    int64_t old_open = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    int32_t due = atoi(PQgetvalue(r, 0, 1));
+    int64_t debtor_id = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+    PQclear(r);
+    if (s_touch(self, tenant, debtor_id) != 0)
+        return -1;
+    if (open == 0 && old_open > 0 && strcmp(closing, "paid") == 0) {
+        risk_policy_t policy;
+        if (risk_scoring_policy(self, db, tenant, &policy) != 0)
+            return -1;
+        return s_invoice_paid(db, tenant, debtor_id, due, paid, &policy);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- handlers */
+
+typedef int (fact_fn)(risk_scoring_t *self, db_t *db, const Creance__Envelope *env);
+
+static int
+s_debtor_fact(risk_scoring_t *self, db_t *db, const char *tenant, const Creance__DebtorCreated *d)
+{
+    if (!d || d->debtor_id <= 0)
+        return 0;
+    num_t id = s_num(d->debtor_id);
+    num_t limit = s_num(d->credit_limit ? d->credit_limit->minor : 0);
+    num_t assets = s_num(d->current_assets ? d->current_assets->minor : 0);
+    num_t liab = s_num(d->current_liabilities ? d->current_liabilities->minor : 0);
+    const char *cur = s_money(d->credit_limit) ? d->credit_limit->currency : "";
+    /* Both figures or none: a ratio needs both. */
+    bool figures = d->current_assets && d->current_liabilities;
+    const char *params[] = { tenant, id.s, cur, limit.s, figures ? assets.s : NULL,
+                             figures ? liab.s : NULL };
+    if (s_run(db, SQL_PROFILE_DEBTOR, 6, params) != 0)
+        return -1;
+    return s_touch(self, tenant, d->debtor_id);
+}
+
+static int
+s_debtor_created(risk_scoring_t *self, db_t *db, const Creance__Envelope *env)
+{
+    return s_debtor_fact(self, db, env->tenant, env->debtor_created);
+}
+
+static int
+s_debtor_updated(risk_scoring_t *self, db_t *db, const Creance__Envelope *env)
+{
+    return s_debtor_fact(self, db, env->tenant, env->debtor_updated->debtor);
+}
+
+static int
+s_invoice_issued(risk_scoring_t *self, db_t *db, const Creance__Envelope *env)
+{
+    const Creance__InvoiceIssued *e = env->invoice_issued;
+    int32_t issue, due;
+    if (e->invoice_id <= 0 || e->debtor_id <= 0 || !s_money(e->amount)
+        || !date_from_pb(e->issue_date, &issue) || !date_from_pb(e->due_date, &due))
+        return 0;               /* delta.c refuses and counts malformed events */
+    day_t di = s_day(issue), dd = s_day(due);
+    json_t *row = json_pack("{s:i, s:s, s:I, s:I, s:s, s:s, s:s, s:I}",
+                            "ord", (int) json_array_size(self->invoices), "tenant", env->tenant,
+                            "invoice_id", (json_int_t) e->invoice_id,
+                            "debtor_id", (json_int_t) e->debtor_id, "currency", e->amount->currency,
+                            "issue_date", di.s, "due_date", dd.s,
+                            "amount", (json_int_t) e->amount->minor);
+    if (!row || json_array_append_new(self->invoices, row) != 0)
+        return -1;
+    return s_touch(self, env->tenant, e->debtor_id);
+}
+
+static int
+s_allocations(risk_scoring_t *self, db_t *db, const char *tenant, size_t n,
+              Creance__Allocation **allocs, int32_t paid)
+{
+    for (size_t i = 0; i < n; i++) {
+        const Creance__Allocation *a = allocs[i];
+        if (!a || !a->invoice_open_after || a->invoice_id <= 0)
+            continue;
+        if (s_set_open(self, db, tenant, a->invoice_id, a->invoice_open_after->minor, "paid", paid) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int
+s_payment_allocated(risk_scoring_t *self, db_t *db, const Creance__Envelope *env)
+{
+    const Creance__PaymentAllocated *e = env->payment_allocated;
+    int32_t received;
+    if (!date_from_pb(e->received_date, &received))
+        received = date_today();
+    return s_allocations(self, db, env->tenant, e->n_allocations, e->allocations, received);
+}
+
+static int
+s_payment_reversed(risk_scoring_t *self, db_t *db, const Creance__Envelope *env)
+{
+    const Creance__PaymentReversed *e = env->payment_reversed;
+    /* A reopened invoice keeps its place in the payment history: a bounced
+       payment is not evidence of paying on time. */
+    return s_allocations(self, db, env->tenant, e->n_reopened, e->reopened, 0);
+}
+
+static int
+s_invoice_adjusted(risk_scoring_t *self, db_t *db, const Creance__Envelope *env)
+{
+    const Creance__InvoiceAdjusted *e = env->invoice_adjusted;
+    if (!e->open_amount || e->invoice_id <= 0)
+        return 0;
+    int32_t due;
+    if (date_from_pb(e->due_date, &due)) {
+        num_t inv = s_num(e->invoice_id);
+        day_t dd = s_day(due);
+        const char *params[] = { env->tenant, inv.s, dd.s };
+        if (s_run(db, "UPDATE risk_invoices SET due_date = greatest($3::date, issue_date) "
+                  "WHERE tenant = $1 AND invoice_id = $2::bigint", 3, params) != 0)
+            return -1;
+    }
+    return s_set_open(self, db, env->tenant, e->invoice_id, e->open_amount->minor, "adjusted", 0);
+}
+
+static int
+s_invoice_cancelled(risk_scoring_t *self, db_t *db, const Creance__Envelope *env)
+{
+    const Creance__InvoiceCancelled *e = env->invoice_cancelled;
+    return e->invoice_id > 0 ? s_set_open(self, db, env->tenant, e->invoice_id, 0, "cancelled", 0) : 0;
+}
+
+static int
+s_written_off(risk_scoring_t *self, db_t *db, const Creance__Envelope *env)
+{
+    const Creance__WrittenOff *e = env->written_off;
+    if (e->invoice_id <= 0 || !e->invoice_open_after)
+        return 0;
+    return s_set_open(self, db, env->tenant, e->invoice_id, e->invoice_open_after->minor,
+                      "written_off", 0);
+}
+
+static int
+s_credit_note(risk_scoring_t *self, db_t *db, const Creance__Envelope *env)
+{
+    const Creance__CreditNoteIssued *e = env->credit_note_issued;
+    if (e->invoice_id <= 0 || !e->invoice_open_after)
+        return e->debtor_id > 0 ? s_touch(self, env->tenant, e->debtor_id) : 0;
+    return s_set_open(self, db, env->tenant, e->invoice_id, e->invoice_open_after->minor,
+                      "credited", 0);
+}
+
+/*  Counters of the profile moved by plan, promise and dispute events: one
+    statement per column, built from this whitelist. */
+typedef struct {
+    Creance__Envelope__EventCase event_case;
+    const char *column;
+    int delta;
+    const char *column2;            /* a second counter, or NULL */
+    int delta2;
+} counter_rule_t;
+
+static const counter_rule_t s_counters[] = {
+    { CREANCE__ENVELOPE__EVENT_DISPUTE_OPENED,     "open_disputes", +1, NULL, 0 },
+    { CREANCE__ENVELOPE__EVENT_DISPUTE_RESOLVED,   "open_disputes", -1, NULL, 0 },
+    { CREANCE__ENVELOPE__EVENT_PLAN_AGREED,        "active_plans", +1, NULL, 0 },
+    { CREANCE__ENVELOPE__EVENT_PLAN_DEFAULTED,     "active_plans", -1, NULL, 0 },
+    { CREANCE__ENVELOPE__EVENT_PLAN_COMPLETED,     "active_plans", -1, NULL, 0 },
+    { CREANCE__ENVELOPE__EVENT_INSTALMENT_MISSED,  "missed_instalments", +1, NULL, 0 },
+    { CREANCE__ENVELOPE__EVENT_PROMISE_MADE,       "active_promises", +1, NULL, 0 },
+    { CREANCE__ENVELOPE__EVENT_PROMISE_KEPT,       "active_promises", -1, NULL, 0 },
+    { CREANCE__ENVELOPE__EVENT_PROMISE_BROKEN,     "active_promises", -1, "broken_promises", +1 },
+};
+
+/*  The debtor of any event of the table: every one of these messages has
+    debtor_id as its field 2, but protobuf-c structs differ, so ask each. */
+static int64_t
+s_counter_debtor(const Creance__Envelope *env)
+{
+    switch (env->event_case) {
+    case CREANCE__ENVELOPE__EVENT_DISPUTE_OPENED:    return env->dispute_opened->debtor_id;
+    case CREANCE__ENVELOPE__EVENT_DISPUTE_RESOLVED:  return env->dispute_resolved->debtor_id;
+    case CREANCE__ENVELOPE__EVENT_PLAN_AGREED:       return env->plan_agreed->debtor_id;
+    case CREANCE__ENVELOPE__EVENT_PLAN_DEFAULTED:    return env->plan_defaulted->debtor_id;
+    case CREANCE__ENVELOPE__EVENT_PLAN_COMPLETED:    return env->plan_completed->debtor_id;
+    case CREANCE__ENVELOPE__EVENT_INSTALMENT_MISSED: return env->instalment_missed->debtor_id;
+    case CREANCE__ENVELOPE__EVENT_PROMISE_MADE:      return env->promise_made->debtor_id;
+    case CREANCE__ENVELOPE__EVENT_PROMISE_KEPT:      return env->promise_kept->debtor_id;
+    case CREANCE__ENVELOPE__EVENT_PROMISE_BROKEN:    return env->promise_broken->debtor_id;
+    default:                                         return 0;
+    }
+}
+
+static int
+s_counter_add(db_t *db, const char *tenant, int64_t debtor_id, const char *column, int delta)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO risk_debtor_profile AS p (tenant, debtor_id, %s) "
+             "VALUES ($1, $2::bigint, greatest(0, $3::integer)) "
+             "ON CONFLICT (tenant, debtor_id) DO UPDATE SET %s = greatest(0, p.%s + $3::integer), "
+             "updated_at = now()", column, column, column);
+    num_t id = s_num(debtor_id), d = s_num(delta);
+    const char *params[] = { tenant, id.s, d.s };
+    return s_run(db, sql, 3, params);
+}
+
+static int
+s_counter_event(risk_scoring_t *self, db_t *db, const Creance__Envelope *env)
+{
+    int64_t debtor_id = s_counter_debtor(env);
+    if (debtor_id <= 0)
+        return 0;
+    for (size_t i = 0; i < sizeof s_counters / sizeof s_counters[0]; i++) {
+        const counter_rule_t *c = &s_counters[i];
+        if (c->event_case != env->event_case)
+            continue;
+        if (s_counter_add(db, env->tenant, debtor_id, c->column, c->delta) != 0
+            || (c->column2 && s_counter_add(db, env->tenant, debtor_id, c->column2, c->delta2) != 0))
+            return -1;
+    }
+    return s_touch(self, env->tenant, debtor_id);
+}
+
+static const struct {
+    Creance__Envelope__EventCase event_case;
+    fact_fn *fn;
+} s_facts[] = {
+    { CREANCE__ENVELOPE__EVENT_DEBTOR_CREATED,     s_debtor_created },
+    { CREANCE__ENVELOPE__EVENT_DEBTOR_UPDATED,     s_debtor_updated },
+    { CREANCE__ENVELOPE__EVENT_INVOICE_ISSUED,     s_invoice_issued },
+    { CREANCE__ENVELOPE__EVENT_INVOICE_ADJUSTED,   s_invoice_adjusted },
+    { CREANCE__ENVELOPE__EVENT_INVOICE_CANCELLED,  s_invoice_cancelled },
+    { CREANCE__ENVELOPE__EVENT_CREDIT_NOTE_ISSUED, s_credit_note },
+    { CREANCE__ENVELOPE__EVENT_PAYMENT_ALLOCATED,  s_payment_allocated },
+    { CREANCE__ENVELOPE__EVENT_PAYMENT_REVERSED,   s_payment_reversed },
+    { CREANCE__ENVELOPE__EVENT_WRITTEN_OFF,        s_written_off },
+    { CREANCE__ENVELOPE__EVENT_DISPUTE_OPENED,     s_counter_event },
+    { CREANCE__ENVELOPE__EVENT_DISPUTE_RESOLVED,   s_counter_event },
+    { CREANCE__ENVELOPE__EVENT_PLAN_AGREED,        s_counter_event },
+    { CREANCE__ENVELOPE__EVENT_PLAN_DEFAULTED,     s_counter_event },
+    { CREANCE__ENVELOPE__EVENT_PLAN_COMPLETED,     s_counter_event },
+    { CREANCE__ENVELOPE__EVENT_INSTALMENT_MISSED,  s_counter_event },
+    { CREANCE__ENVELOPE__EVENT_PROMISE_MADE,       s_counter_event },
+    { CREANCE__ENVELOPE__EVENT_PROMISE_KEPT,       s_counter_event },
+    { CREANCE__ENVELOPE__EVENT_PROMISE_BROKEN,     s_counter_event },
+};
+
+int
+risk_scoring_touch(risk_scoring_t *self, const char *tenant, int64_t debtor_id)
+{
+    return s_touch(self, tenant, debtor_id);
+}
+
+/*  Writes the queued invoices. */
+static int
+s_flush_invoices(risk_scoring_t *self, db_t *db)
+{
+    if (json_array_size(self->invoices) == 0)
+        return 0;
+    char *text = json_dumps(self->invoices, JSON_COMPACT);
+    if (!text)
+        return -1;
+    const char *params[] = { text };
+    int rc = s_run(db, SQL_INVOICES_ISSUED, 1, params);
+    free(text);
+    json_array_clear(self->invoices);
+    return rc;
+}
+
+int
+risk_scoring_apply(risk_scoring_t *self, db_t *db, const Creance__Envelope *env)
+{
+    if (!env || !env->invoice_issued || !risk_tenant_valid(env->tenant))
+        return 0;
+    /* Any other event is applied after the invoices queued before it, as
+       if each had been written at once. */
+    if (env->event_case != CREANCE__ENVELOPE__EVENT_INVOICE_ISSUED
+        && s_flush_invoices(self, db) != 0)
+        return -1;
+    for (size_t i = 0; i < sizeof s_facts / sizeof s_facts[0]; i++)
+        if (s_facts[i].event_case == env->event_case)
+            return s_facts[i].fn(self, db, env);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- rescoring
+
+    All debtors touched by a transaction are rescored together, in four
+    statements whatever their number: the list of debtors travels as one
+    JSON parameter (jsonb_to_recordset), so a batch of 512 events costs a
+    handful of round trips, not a few per debtor. */
+
+#define TOUCHED_ROWS \
+    "jsonb_to_recordset($1::jsonb) AS t(tenant text, debtor_id bigint)"
+
+/*  Exposure without a profile (facts from before risk scored): start one
+    in the debtor's main currency. */
+static const char *SQL_PROFILES_DEFAULT =
+    "INSERT INTO risk_debtor_profile (tenant, debtor_id, currency) "
+    "SELECT t.tenant, t.debtor_id, coalesce((SELECT s.currency FROM risk_debtor_state s "
+    "  WHERE s.tenant = t.tenant AND s.debtor_id = t.debtor_id "
+    "  ORDER BY s.outstanding_minor DESC, s.currency LIMIT 1), 'EUR') "
+    "FROM " TOUCHED_ROWS " ON CONFLICT DO NOTHING";
+
+static const char *SQL_INPUTS =
+    "SELECT p.tenant, p.debtor_id, p.currency, p.credit_limit_minor, p.current_assets_minor, "
+    "  p.current_liabilities_minor, p.open_disputes, p.active_plans, p.active_promises, "
+    "  p.broken_promises, p.missed_instalments, p.paid_count, p.late_count, p.sum_delay_days, "
+    "  p.ew_days_late, coalesce(p.score, -1), coalesce(p.grade, ''), "
+    "  coalesce(sum(i.open_minor), 0), "
+    "  coalesce(sum(i.open_minor) FILTER (WHERE i.due_date < $2::date), 0), "
+    "  coalesce($2::date - min(i.due_date) FILTER (WHERE i.due_date < $2::date), 0), "
+    "  count(i.invoice_id), coalesce(pop.paid_count, 0), coalesce(pop.late_count, 0), "
+    "  coalesce(pop.sum_delay_days, 0) "
+    "FROM " TOUCHED_ROWS " "
+    "JOIN risk_debtor_profile p ON p.tenant = t.tenant AND p.debtor_id = t.debtor_id "
+    "LEFT JOIN risk_invoices i ON i.tenant = p.tenant AND i.debtor_id = p.debtor_id "
+    "  AND i.open_minor > 0 AND i.currency = p.currency "
+    "LEFT JOIN risk_population pop ON pop.tenant = p.tenant "
+    "GROUP BY p.tenant, p.debtor_id, pop.tenant";
+
+/*  The new scores, one JSON row per debtor: the profile, the history when
+    the score or grade moved, the predictions of its open invoices (closed
+    ones dropped), and an exposure row so that every scored debtor has a
+    complete Redis hash (and is rebuilt) even before its first invoice.
+    The sub-statements touch disjoint rows, as writable CTEs must. */
+static const char *SQL_WRITE =
+    "WITH d AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS d(tenant text, debtor_id bigint, "
+    "    score integer, grade text, factors jsonb, snapshot text, changed boolean, p_late float8, "
+    "    delay float8, delay_days integer, currency text)), "
+    "up AS (UPDATE risk_debtor_profile p SET score = d.score, grade = d.grade, factors = d.factors, "
+    "    snapshot = d.snapshot, computed_on = $2::date, updated_at = now() FROM d "
+    "    WHERE p.tenant = d.tenant AND p.debtor_id = d.debtor_id RETURNING 1), "
+    "hist AS (INSERT INTO risk_score_history (tenant, debtor_id, as_of, score, grade, factors) "
+    "    SELECT tenant, debtor_id, $2::date, score, grade, factors FROM d WHERE changed RETURNING 1), "
+    "gone AS (DELETE FROM risk_predictions r USING d WHERE r.tenant = d.tenant "
+    "    AND r.debtor_id = d.debtor_id AND NOT EXISTS (SELECT 1 FROM risk_invoices i "
+    "      WHERE i.tenant = r.tenant AND i.invoice_id = r.invoice_id AND i.open_minor > 0) "
+    "    RETURNING 1), "
+    "pred AS (INSERT INTO risk_predictions AS r (tenant, invoice_id, debtor_id, currency, open_minor, "
+    "      due_date, p_late, expected_delay_days, expected_pay_date, as_of) "
+    "    SELECT i.tenant, i.invoice_id, i.debtor_id, i.currency, i.open_minor, i.due_date, d.p_late, "
+    "      d.delay, greatest(i.due_date + d.delay_days, $2::date), $2::date "
+    "    FROM d JOIN risk_invoices i ON i.tenant = d.tenant AND i.debtor_id = d.debtor_id "
+    "      AND i.open_minor > 0 "
+    "    ON CONFLICT (tenant, invoice_id) DO UPDATE SET open_minor = EXCLUDED.open_minor, "
+    "      due_date = EXCLUDED.due_date, p_late = EXCLUDED.p_late, "
+    "      expected_delay_days = EXCLUDED.expected_delay_days, "
+    "      expected_pay_date = EXCLUDED.expected_pay_date, as_of = EXCLUDED.as_of RETURNING 1), "
+    "st AS (INSERT INTO risk_debtor_state (tenant, debtor_id, currency) "
+    "    SELECT tenant, debtor_id, currency FROM d ON CONFLICT DO NOTHING RETURNING 1) "
+    "SELECT (SELECT count(*) FROM up), (SELECT count(*) FROM hist), (SELECT count(*) FROM pred)";
+
+/*  Row i of SQL_INPUTS. */
+static void
+s_row_inputs(PGresult *r, int i, risk_inputs_t *in, int *old_score, char *old_grade,
+             risk_history_t *population)
+{
+    memset(in, 0, sizeof *in);
+    snprintf(in->currency, sizeof in->currency, "%s", PQgetvalue(r, i, 2));
+    in->credit_limit_minor = strtoll(PQgetvalue(r, i, 3), NULL, 10);
+    in->has_figures = !PQgetisnull(r, i, 4) && !PQgetisnull(r, i, 5);
+    in->current_assets_minor = strtoll(PQgetvalue(r, i, 4), NULL, 10);
+    in->current_liabilities_minor = strtoll(PQgetvalue(r, i, 5), NULL, 10);
+    in->open_disputes = atoi(PQgetvalue(r, i, 6));
+    in->active_plans = atoi(PQgetvalue(r, i, 7));
+    in->active_promises = atoi(PQgetvalue(r, i, 8));
+    in->broken_promises = atoi(PQgetvalue(r, i, 9));
+    in->missed_instalments = atoi(PQgetvalue(r, i, 10));
+    in->paid_count = atoi(PQgetvalue(r, i, 11));
+    in->late_count = atoi(PQgetvalue(r, i, 12));
+    in->sum_delay_days = strtoll(PQgetvalue(r, i, 13), NULL, 10);
+    in->ew_days_late = strtod(PQgetvalue(r, i, 14), NULL);
+    *old_score = atoi(PQgetvalue(r, i, 15));
+    *old_grade = PQgetvalue(r, i, 16)[0];
+    in->outstanding_minor = strtoll(PQgetvalue(r, i, 17), NULL, 10);
+    in->overdue_minor = strtoll(PQgetvalue(r, i, 18), NULL, 10);
+    in->oldest_overdue_days = atoi(PQgetvalue(r, i, 19));
+    in->open_invoices = atoi(PQgetvalue(r, i, 20));
+    population->paid = strtoll(PQgetvalue(r, i, 21), NULL, 10);
+    population->late = strtoll(PQgetvalue(r, i, 22), NULL, 10);
+    population->sum_delay = strtoll(PQgetvalue(r, i, 23), NULL, 10);
+}
+
+/*  The RiskScored (and GradeChanged) envelopes of one rescoring. */
+static int
+s_add_events(risk_scoring_t *self, const char *tenant, int64_t debtor_id, const risk_inputs_t *in,
+             const risk_score_t *score, char old_grade)
+{
+    Creance__RiskFactor factors[RISK_FACTOR_MAX], *fp[RISK_FACTOR_MAX];
+    for (int i = 0; i < score->nfactors; i++) {
+        creance__risk_factor__init(&factors[i]);
+        factors[i].name = (char *) score->factors[i].name;
+        factors[i].contribution = score->factors[i].points;
+        factors[i].detail = (char *) score->factors[i].detail;
+        fp[i] = &factors[i];
+    }
+    Creance__Money outstanding = CREANCE__MONEY__INIT, overdue = CREANCE__MONEY__INIT;
+    outstanding.minor = in->outstanding_minor;
+    outstanding.currency = (char *) in->currency;
+    overdue.minor = in->overdue_minor;
+    overdue.currency = (char *) in->currency;
+    char grade[2] = { score->grade, 0 }, from[2] = { old_grade, 0 };
+
+    Creance__RiskScored scored = CREANCE__RISK_SCORED__INIT;
+    scored.debtor_id = debtor_id;
+    scored.score = score->score;
+    scored.grade = grade;
+    scored.n_factors = (size_t) score->nfactors;
+    scored.factors = fp;
+    scored.outstanding = &outstanding;
+    scored.overdue = &overdue;
+    Creance__Envelope env;
+    envelope_init(&env, tenant, "risk", "risk");
+    env.event_case = CREANCE__ENVELOPE__EVENT_RISK_SCORED;
+    env.risk_scored = &scored;
+    int rc = eventlog_add(self->events, &env);
+    envelope_clear(&env);
+    if (rc != 0 || !old_grade || old_grade == score->grade)
+        return rc;
+
+    Creance__GradeChanged changed = CREANCE__GRADE_CHANGED__INIT;
+    changed.debtor_id = debtor_id;
+    changed.from_grade = from;
+    changed.to_grade = grade;
+    envelope_init(&env, tenant, "risk", "risk");
+    env.event_case = CREANCE__ENVELOPE__EVENT_GRADE_CHANGED;
+    env.grade_changed = &changed;
+    rc = eventlog_add(self->events, &env);
+    envelope_clear(&env);
+    metric_inc(self->m_grades);
+    log_info("grade changed tenant=%s debtor=%" PRId64 " from=%c to=%c score=%d", tenant, debtor_id,
+             old_grade, score->grade, score->score);
+    return rc;
+}
+
+/*  One debtor's new score: its row for SQL_WRITE and its events. */
+static int
+s_score_row(risk_scoring_t *self, db_t *db, const char *tenant, int64_t debtor_id, int32_t today,
+            const risk_inputs_t *in, int old_score, char old_grade,
+            const risk_history_t *population, json_t *rows)
+{
+    risk_policy_t policy;
+    if (risk_scoring_policy(self, db, tenant, &policy) != 0)
+        return -1;
+    risk_score_t score;
+    risk_score_compute(in, &policy, &score);
+    risk_history_t own = { in->paid_count, in->late_count, in->sum_delay_days };
+    risk_prediction_t pred;
+    risk_predict(&own, population, policy.shrink_k, &pred);
+    char *snapshot = risk_snapshot_build(today, in, &score, &pred);
+    json_t *factors = NULL;
+    char *ftext = risk_factors_json(&score);
+    if (ftext)
+        factors = json_loads(ftext, 0, NULL);
+    free(ftext);
+    bool changed = old_score != score.score || old_grade != score.grade;
+    char grade[2] = { score.grade, 0 };
+    int rc = -1;
+    if (snapshot && factors
+        && json_array_append_new(rows, json_pack("{s:s, s:I, s:i, s:s, s:O, s:s, s:b, s:f, s:f, s:I, s:s}",
+               "tenant", tenant, "debtor_id", (json_int_t) debtor_id, "score", score.score,
+               "grade", grade, "factors", factors, "snapshot", snapshot, "changed", changed,
+               "p_late", pred.p_late, "delay", pred.delay_days,
+               "delay_days", (json_int_t) lround(pred.delay_days), "currency", in->currency)) == 0)
+        rc = 0;
+    json_decref(factors);
+    free(snapshot);
+    metric_inc(self->m_scored);
+    if (rc == 0 && changed) {
+        rc = s_add_events(self, tenant, debtor_id, in, &score, old_grade);
+        metric_inc(self->m_changed);
+        log_debug("score changed tenant=%s debtor=%" PRId64 " score=%d grade=%c", tenant, debtor_id,
+                  score.score, score.grade);
+    }
+    return rc;
+}
+
+/*  Keeps the complete state of each rescored debtor for the Redis write. */
+static int
+s_keep_state(const risk_debtor_t *state, void *arg)
+{
+    risk_scoring_t *self = arg;
+    if (self->nwritten == self->written_cap) {
+        size_t cap = self->written_cap ? self->written_cap * 2 : 64;
+        risk_debtor_t **w = realloc(self->written, cap * sizeof *w);
+        if (!w)
+            return -1;
+        self->written = w;
+        self->written_cap = cap;
+    }
+    risk_debtor_t *copy = risk_debtor_new(state->tenant, state->debtor_id);
+    if (!copy)
+        return -1;
+    copy->open_invoices = state->open_invoices;
+    copy->updated_at_us = state->updated_at_us;
+    for (size_t i = 0; i < state->count; i++)
+        if (risk_debtor_set(copy, state->amounts[i].currency, state->amounts[i].outstanding_minor) != 0) {
+            risk_debtor_destroy(&copy);
+            return -1;
+        }
+    if (risk_debtor_set_snapshot(copy, state->snapshot) != 0) {
+        risk_debtor_destroy(&copy);
+        return -1;
+    }
+    self->written[self->nwritten++] = copy;
+    return 0;
+}
+
+static int
+s_rescore_touched(risk_scoring_t *self, db_t *db, int32_t today)
+{
+    json_t *touched = json_array();
+    for (touched_t *t = zhashx_first(self->touched); t; t = zhashx_next(self->touched))
+        json_array_append_new(touched, json_pack("{s:s, s:I}", "tenant", t->tenant,
+                                                 "debtor_id", (json_int_t) t->debtor_id));
+    char *list = json_dumps(touched, JSON_COMPACT);
+    json_decref(touched);
+    json_t *rows = json_array();
+    day_t day = s_day(today);
+    int rc = -1;
+    PGresult *r = NULL;
+    if (!list || !rows)
+        goto done;
+    const char *p1[] = { list };
+    const char *p2[] = { list, day.s };
+    if (s_run(db, SQL_PROFILES_DEFAULT, 1, p1) != 0 || !(r = db_exec(db, SQL_INPUTS, 2, p2)))
+        goto done;
+    for (int i = 0; i < PQntuples(r); i++) {
+        risk_inputs_t in;
+        risk_history_t population;
+        int old_score;
+        char old_grade;
+        s_row_inputs(r, i, &in, &old_score, &old_grade, &population);
+        if (s_score_row(self, db, PQgetvalue(r, i, 0), strtoll(PQgetvalue(r, i, 1), NULL, 10), today,
+                        &in, old_score, old_grade, &population, rows) != 0)
+            goto done;
+    }
+    char *text = json_dumps(rows, JSON_COMPACT);
+    if (!text)
+        goto done;
+    const char *p3[] = { text, day.s };
+    int written = s_run(db, SQL_WRITE, 2, p3);
+    free(text);
+    if (written != 0 || risk_store_load_many(db, list, s_keep_state, self) < 0)
+        goto done;
+    rc = 0;
+done:
+    if (r)
+        PQclear(r);
+    json_decref(rows);
+    free(list);
+    return rc;
+}
+
+int
+risk_scoring_precommit(risk_scoring_t *self, db_t *db)
+{
+    if (s_flush_invoices(self, db) != 0)
+        return -1;
+    if (zhashx_size(self->touched) > 0 && s_rescore_touched(self, db, date_today()) != 0)
+        return -1;
+    zhashx_purge(self->touched);
+    return eventlog_count(self->events) > 0 ? eventlog_flush(self->events, db) : 0;
+}
+
+int
+risk_scoring_committed(risk_scoring_t *self)
+{
+    if (self->bus && eventlog_count(self->events) > 0)
+        eventlog_publish(self->events, self->bus);
+    int rc = 0;
+    if (self->nwritten > 0)
+        rc = risk_cache_write(self->cache, self->written, self->nwritten);
+    s_forget(self);
+    return rc;
+}
+
+void
+risk_scoring_aborted(risk_scoring_t *self)
+{
+    s_forget(self);
+}
+
+/* ---------------------------------------------------------------- daily */
+
+static const char *SQL_DUE_FOR_RESCORE =
+    "SELECT p.tenant, p.debtor_id FROM risk_debtor_profile p "
+    "WHERE (p.computed_on IS NULL OR p.computed_on < $1::date) "
+    "  AND EXISTS (SELECT 1 FROM risk_invoices i WHERE i.tenant = p.tenant "
+    "              AND i.debtor_id = p.debtor_id AND i.open_minor > 0) "
+    "LIMIT $2::integer";
+
+int
+risk_scoring_daily(risk_scoring_t *self, db_t *db)
+{
+    int32_t today = date_today();
+    if (self->daily_done == today)
+        return 0;
+    day_t day = s_day(today);
+    num_t lim = s_num(DAILY_BATCH);
+    if (db_begin(db) != 0)
+        return -1;
+    const char *params[] = { day.s, lim.s };
+    PGresult *r = db_exec(db, SQL_DUE_FOR_RESCORE, 2, params);
+    if (!r) {
+        db_rollback(db);
+        return -1;
+    }
+    int n = PQntuples(r), rc = 0;
+    for (int i = 0; i < n && rc == 0; i++)
+        rc = s_touch(self, PQgetvalue(r, i, 0), strtoll(PQgetvalue(r, i, 1), NULL, 10));
+    PQclear(r);
+    if (rc != 0 || risk_scoring_precommit(self, db) != 0 || db_commit(db) != 0) {
+        db_rollback(db);
+        s_forget(self);
+        return -1;
+    }
+    risk_scoring_committed(self);
+    if (n < DAILY_BATCH) {
+        self->daily_done = today;
+        log_info("daily rescoring done day=%s", day.s);
+    }
+    return n;
+}
