@@ -58,6 +58,11 @@ export CREANCE_RISK_ENDPOINT=${CREANCE_RISK_ENDPOINT:-tcp://127.0.0.1:5570}
 export CREANCE_RISK_HTTP=${CREANCE_RISK_HTTP:-127.0.0.1:8082}
 export CREANCE_REMINDERS_HTTP=${CREANCE_REMINDERS_HTTP:-127.0.0.1:8083}
 export CREANCE_REPORTING_HTTP=${CREANCE_REPORTING_HTTP:-127.0.0.1:8080}
+# Reminders' e-mail goes to a local SMTP sink (python3-aiosmtpd, messages in
+# var/log/smtp.log) and its letters to var/letters, unless moved.
+smtp_port=${CREANCE_SMTP_SINK_PORT:-2525}
+export CREANCE_SMTP_URL=${CREANCE_SMTP_URL:-smtp://127.0.0.1:$smtp_port}
+export CREANCE_LETTER_OUTBOX=${CREANCE_LETTER_OUTBOX:-${CREANCE_VAR:-$root/var}/letters}
 export PGCLIENTENCODING=UTF8 PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-10}
 
 for n in pg_port redis_port timeout stop_timeout; do
@@ -233,6 +238,37 @@ redis_down() {
     rm -f "$redis_pidfile"
 }
 
+# ------------------------------------------------------------ SMTP sink
+
+smtp_pidfile() { echo "$run_dir/smtp.pid"; }
+
+smtp_up() {
+    local pid
+    pid=$(cat "$(smtp_pidfile)" 2>/dev/null || true)
+    if [[ $pid =~ ^[0-9]+$ ]] && alive "$pid"; then
+        say "SMTP sink already running (pid $pid, port $smtp_port)"
+        return 0
+    fi
+    /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null ||
+        { warn "python3-aiosmtpd missing: no local SMTP sink (e-mails will be retried)"; return 0; }
+    # The debugging handler prints every message it accepts.
+    setsid /usr/bin/python3 -m aiosmtpd -n -c aiosmtpd.handlers.Debugging -l "127.0.0.1:$smtp_port" \
+        >>"$log_dir/smtp.log" 2>&1 </dev/null 9>&- &
+    echo $! >"$(smtp_pidfile)"
+    say "started the SMTP sink on 127.0.0.1:$smtp_port (messages in $(rel "$log_dir/smtp.log"))"
+}
+
+smtp_down() {
+    local pid
+    pid=$(cat "$(smtp_pidfile)" 2>/dev/null || true)
+    if [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" && grep -qa aiosmtpd "/proc/$pid/cmdline" 2>/dev/null; then
+        say "stopping the SMTP sink (pid $pid)"
+        kill -TERM "$pid" 2>/dev/null || true
+        wait_gone "$pid" smtp || true
+    fi
+    rm -f "$(smtp_pidfile)"
+}
+
 # ------------------------------------------------------------ services
 
 svc_pid() {
@@ -391,6 +427,7 @@ cmd_up() {
     demo_failed=0
     pg_up
     redis_up
+    smtp_up
     CREANCE_MIGRATE_QUIET='' "$root/scripts/migrate.sh" || die "migrations failed; the stack's database is $shown_db"
     demo_tenant_up
     for svc in "${services[@]}"; do svc_start "$svc"; done
@@ -411,6 +448,7 @@ cmd_down() {
     lock
     local i
     for ((i = ${#services[@]} - 1; i >= 0; i--)); do svc_stop "${services[i]}"; done
+    smtp_down
     redis_down
     pg_down
     say "stopped; data stays in $(rel "$var")"

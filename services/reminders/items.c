@@ -12,6 +12,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "money.h"
+#include "pauses.h"
 
 /* ------------------------------------------------------------------ pure */
 
@@ -390,7 +391,7 @@ int rem_items_apply(db_t *db, const Creance__Envelope *env, void *arg)
         reject(self, env, &err);
         return 0;
     }
-    if (rem_items_write(db, env->tenant, &self->changes)) {
+    if (rem_items_write(db, env->tenant, &self->changes) || rem_pauses_apply(db, env)) {
         log_error("open items not updated tenant=%s stream=%s seq=%" PRId64 " type=%s error=%s",
                   env->tenant, env->stream, env->seq, envelope_type_name(env),
                   db_last_error(db));
