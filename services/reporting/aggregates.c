@@ -9,6 +9,7 @@
 
 #include "dates.h"
 #include "envelope.h"
+#include "facts.h"
 #include "log.h"
 #include "metrics.h"
 #include "money.h"
@@ -165,6 +166,26 @@ static int map_written_off(const Creance__Envelope *env, rpt_deltas_t *out, rpt_
     return 0;
 }
 
+static int map_invoice_adjusted(const Creance__Envelope *env, rpt_deltas_t *out, rpt_error_t *err)
+{
+    const Creance__InvoiceAdjusted *e = env->invoice_adjusted;
+    if (check_money(e->new_amount, "invoice_adjusted.new_amount", false, err)
+        || check_money(e->old_amount, "invoice_adjusted.old_amount", false, err)
+        || check_money(e->open_amount, "invoice_adjusted.open_amount", false, err)
+        || check_money(e->old_open_amount, "invoice_adjusted.old_open_amount", false, err))
+        return -1;
+    const char *cur = e->new_amount->currency;
+    if (strcmp(e->old_amount->currency, cur) || strcmp(e->open_amount->currency, cur)
+        || strcmp(e->old_open_amount->currency, cur))
+        return fail(err, "invoice_adjusted.old_amount", "currency_mismatch");
+    rpt_delta_t *d = slot(out, cur, "invoice_adjusted.new_amount", err);
+    if (!d)
+        return -1;
+    d->invoiced += e->new_amount->minor - e->old_amount->minor;
+    d->outstanding += e->open_amount->minor - e->old_open_amount->minor;
+    return 0;
+}
+
 /*  A dispute's currency: its amount's when it has one, else the invoice's,
     looked up by the database half. */
 static int dispute_delta(const Creance__Money *amount, int64_t invoice_id, int64_t by,
@@ -213,6 +234,7 @@ static const struct {
     { CREANCE__ENVELOPE__EVENT_PAYMENT_ALLOCATED,  map_payment_allocated },
     { CREANCE__ENVELOPE__EVENT_PAYMENT_REVERSED,   map_payment_reversed },
     { CREANCE__ENVELOPE__EVENT_INVOICE_CANCELLED,  map_invoice_cancelled },
+    { CREANCE__ENVELOPE__EVENT_INVOICE_ADJUSTED,   map_invoice_adjusted },
     { CREANCE__ENVELOPE__EVENT_CREDIT_NOTE_ISSUED, map_credit_note_issued },
     { CREANCE__ENVELOPE__EVENT_WRITTEN_OFF,        map_written_off },
     { CREANCE__ENVELOPE__EVENT_DISPUTE_OPENED,     map_dispute_opened },
@@ -374,6 +396,17 @@ int rpt_aggregates_apply(db_t *db, const Creance__Envelope *env, void *arg)
                   env->tenant, env->stream, env->seq, envelope_type_name(env),
                   db_last_error(db));
         return -1;
+    }
+    bool unknown = false;
+    if (rpt_facts_apply(db, env, &unknown)) {
+        log_error("kpi facts not updated tenant=%s stream=%s seq=%" PRId64 " type=%s error=%s",
+                  env->tenant, env->stream, env->seq, envelope_type_name(env),
+                  db_last_error(db));
+        return -1;
+    }
+    if (unknown && !unresolved) {
+        rpt_error_t e = { "invoice_id", "unknown_to_facts" };
+        reject(self, env, &e);
     }
     if (unresolved) {
         /*  The event is fine but names an invoice the ledger does not have:

@@ -8,7 +8,8 @@
                               adds the deltas to rpt_totals with an upsert.
 
     What each event does (the totals are figures a credit manager reads, so
-    the choices are written down here once):
+    the choices are written down here once; the per-day KPI facts are
+    facts.c's, called from the same apply):
       InvoiceIssued     invoiced += amount, outstanding += amount, invoice_count += 1
       PaymentReceived   collected += amount, payment_count += 1
       PaymentAllocated  outstanding -= sum of the allocations
@@ -26,9 +27,9 @@
                         the event does not say how much of it is reversed)
       DisputeOpened     open_disputes += 1
       DisputeResolved   open_disputes -= 1
+      InvoiceAdjusted   invoiced += new_amount - old_amount,
+                        outstanding += open_amount - old_open_amount
       anything else     nothing (the consumer's position still advances)
-    InvoiceAdjusted is not reflected yet: it carries the new amounts but not
-    the old ones, and reporting keeps no per-invoice state to diff against.
 
     DisputeResolved carries no Money, and a DisputeOpened may lack one: their
     currency is then the invoice's, read from the ledger (invoices table) by

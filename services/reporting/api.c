@@ -125,6 +125,36 @@ void rpt_api_outstanding(const http_request_t *req, http_response_t *res, void *
     http_reply_json(res, 200, body);
 }
 
+bool rpt_api_authenticate(rpt_api_t *api, const http_request_t *req, http_response_t *res,
+                          char tenant[64])
+{
+    char token[RPT_TOKEN_MAX + 1];
+    const char *code;
+    const char *reason = rpt_bearer_token(http_header(req, "Authorization"), token, &code);
+    if (reason) {
+        auth_failure(res, code, reason, false);
+        return false;
+    }
+    const char *params[] = { token };
+    PGresult *r = db_exec(api->db,
+        "SELECT tenant FROM api_tokens WHERE token_hash = sha256(convert_to($1, 'UTF8'))"
+        " AND revoked_at IS NULL", 1, params);
+    if (!r) {
+        metric_inc(metrics_counter("creance_reporting_api_unavailable_total",
+                                   "API requests answered 503 because the database failed", NULL));
+        http_reply_error(res, 503, "database", "unavailable");
+        return false;
+    }
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        auth_failure(res, "unknown", "unknown or revoked token", true);
+        return false;
+    }
+    snprintf(tenant, 64, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return true;
+}
+
 const char *rpt_api_health(void *arg)
 {
     rpt_api_t *api = arg;

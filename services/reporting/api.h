@@ -15,6 +15,7 @@
 #ifndef CREANCE_REPORTING_API_H
 #define CREANCE_REPORTING_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "consumer.h"
 #include "db.h"
@@ -34,6 +35,12 @@ typedef struct {
     gets the short metric label ("missing", "malformed"). */
 const char *rpt_bearer_token(const char *header, char token[RPT_TOKEN_MAX + 1],
                              const char **code);
+
+/*  The tenant of the request's bearer token, into `tenant` (64 bytes).
+    On failure replies 401 (or 503 when the database is down) into `res`
+    and returns false. */
+bool rpt_api_authenticate(rpt_api_t *api, const http_request_t *req, http_response_t *res,
+                          char tenant[64]);
 
 /*  http_handler_fn; arg is the rpt_api_t. */
 void rpt_api_outstanding(const http_request_t *req, http_response_t *res, void *arg);

@@ -3,7 +3,8 @@
 
     One zloop: the consumer keeps rpt_totals up to date from stream
     "ledger" (effectively once, see consumer.h), and the HTTP server answers
-    GET / (dashboard), GET /api/v1/outstanding, /healthz and /metrics. */
+    GET / (dashboard), GET /api/v1/outstanding, the KPI endpoints of
+    kpiapi.h, /healthz and /metrics. */
 #include <stdlib.h>
 
 #include "aggregates.h"
@@ -12,6 +13,7 @@
 #include "dashboard.h"
 #include "db.h"
 #include "http.h"
+#include "kpiapi.h"
 #include "log.h"
 #include "service.h"
 
@@ -24,6 +26,17 @@ static const config_entry_t s_config[] = {
 /*  Checked in order; "/" is a prefix route, so it comes last. */
 static const http_route_t s_routes[] = {
     { "GET", "/api/v1/outstanding", rpt_api_outstanding },
+    { "GET", "/api/v1/kpis", rpt_kpiapi_kpis },
+    { "GET", "/api/v1/kpis.csv", rpt_kpiapi_kpis },
+    { "GET", "/api/v1/aging", rpt_kpiapi_aging },
+    { "GET", "/api/v1/aging.csv", rpt_kpiapi_aging },
+    { "GET", "/api/v1/dso", rpt_kpiapi_dso },
+    { "GET", "/api/v1/dso.csv", rpt_kpiapi_dso },
+    { "GET", "/api/v1/riskiest", rpt_kpiapi_riskiest },
+    { "GET", "/api/v1/riskiest.csv", rpt_kpiapi_riskiest },
+    { "GET", "/api/v1/forecast", rpt_kpiapi_forecast },
+    { "GET", "/api/v1/forecast.csv", rpt_kpiapi_forecast },
+    { "GET", "/api/v1/debtors/", rpt_kpiapi_debtor },
     { "GET", "/", rpt_dashboard_page },
     { NULL, NULL, NULL }
 };

@@ -277,17 +277,42 @@ static void test_other_events_change_nothing(void **state)
     map_ok(&f, &d);
     assert_int_equal(d.n, 0);
 
-    /*  Not reflected in v1 (see aggregates.h). */
-    env_init(&f, CREANCE__ENVELOPE__EVENT_INVOICE_ADJUSTED);
-    Creance__InvoiceAdjusted ia = CREANCE__INVOICE_ADJUSTED__INIT;
-    f.ev.invoice_adjusted = ia;
-    map_ok(&f, &d);
-    assert_int_equal(d.n, 0);
-
     env_init(&f, CREANCE__ENVELOPE__EVENT__NOT_SET);
     f.env.invoice_issued = NULL;
     map_ok(&f, &d);
     assert_int_equal(d.n, 0);
+}
+
+static void test_invoice_adjusted(void **state)
+{
+    fixture_t f;
+    rpt_deltas_t d;
+    /*  9000 (6000 open) raised to 12000: invoiced +3000, outstanding
+        from 6000 to 9000, +3000. */
+    env_init(&f, CREANCE__ENVELOPE__EVENT_INVOICE_ADJUSTED);
+    Creance__InvoiceAdjusted ia = CREANCE__INVOICE_ADJUSTED__INIT;
+    ia.new_amount = money(&f, 0, 12000, "EUR");
+    ia.old_amount = money(&f, 1, 9000, "EUR");
+    ia.open_amount = money(&f, 2, 9000, "EUR");
+    ia.old_open_amount = money(&f, 3, 6000, "EUR");
+    f.ev.invoice_adjusted = ia;
+    map_ok(&f, &d);
+    assert_int_equal(d.n, 1);
+    assert_string_equal(d.d[0].currency, "EUR");
+    assert_int_equal(d.d[0].invoiced, 3000);
+    assert_int_equal(d.d[0].outstanding, 3000);
+    assert_int_equal(d.d[0].invoice_count, 0);
+    /*  Lowered: both go down. */
+    f.ev.invoice_adjusted.new_amount = money(&f, 0, 4000, "EUR");
+    f.ev.invoice_adjusted.open_amount = money(&f, 2, 1000, "EUR");
+    map_ok(&f, &d);
+    assert_int_equal(d.d[0].invoiced, -5000);
+    assert_int_equal(d.d[0].outstanding, -5000);
+    /*  Without the old amounts (an older producer) it is refused. */
+    f.ev.invoice_adjusted.old_amount = NULL;
+    map_refused(&f, "invoice_adjusted.old_amount", "missing");
+    f.ev.invoice_adjusted.old_amount = money(&f, 1, 9000, "USD");
+    map_refused(&f, "invoice_adjusted.old_amount", "currency_mismatch");
 }
 
 static void test_bad_amounts_refused(void **state)
@@ -437,6 +462,7 @@ int main(void)
         cmocka_unit_test(test_credit_note_and_write_off),
         cmocka_unit_test(test_disputes),
         cmocka_unit_test(test_other_events_change_nothing),
+        cmocka_unit_test(test_invoice_adjusted),
         cmocka_unit_test(test_bad_amounts_refused),
         cmocka_unit_test(test_too_many_currencies),
         cmocka_unit_test(test_story_adds_up),

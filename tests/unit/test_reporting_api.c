@@ -80,7 +80,15 @@ static void test_dashboard_self_contained(void **state)
     assert_null(strstr(html, "https://"));
     assert_null(strstr(html, "<link"));
     assert_null(strstr(html, "src="));
-    assert_non_null(strstr(html, "/api/v1/outstanding"));
+    assert_non_null(strstr(html, "/api/v1/kpis"));
+    assert_non_null(strstr(html, "/api/v1/dso?months=12"));
+    assert_non_null(strstr(html, "/api/v1/riskiest"));
+    assert_non_null(strstr(html, "/api/v1/debtors/"));
+    /*  Charts are inline SVG drawn by the page itself. */
+    assert_non_null(strstr(html, "<svg viewBox="));
+    assert_non_null(strstr(html, "data-bucket"));
+    assert_non_null(strstr(html, "data-month"));
+    assert_null(strstr(html, "<script src"));
     assert_non_null(strstr(html, "Intl.NumberFormat('fr-FR'"));
     assert_non_null(strstr(html, "localStorage"));
     assert_non_null(strstr(html, "#token") || strstr(html, "location.hash"));

@@ -1,0 +1,844 @@
+/*  kpiapi: the KPI endpoints. Each answer is built from reporting's fact
+    tables (0040_reporting_kpis.sql) with a few grouped sums; the arithmetic
+    is kpi.c. See kpiapi.h and docs/openapi.yaml. */
+#include "kpiapi.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "dates.h"
+#include "kpi.h"
+#include "log.h"
+#include "metrics.h"
+#include "money.h"
+
+#define DEFAULT_PERIOD_DAYS 90
+#define COUNTBACK_MONTHS 24
+#define MAX_GROUPS 512
+
+/* ------------------------------------------------------------ pure helpers */
+
+static void csv_cell(zchunk_t *out, const json_t *v)
+{
+    char buf[64];
+    if (!v || json_is_null(v))
+        return;
+    if (json_is_integer(v)) {
+        snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        zchunk_extend(out, buf, strlen(buf));
+        return;
+    }
+    if (json_is_true(v) || json_is_false(v)) {
+        const char *s = json_is_true(v) ? "true" : "false";
+        zchunk_extend(out, s, strlen(s));
+        return;
+    }
+    const char *s = json_is_string(v) ? json_string_value(v) : "";
+    bool quote = strpbrk(s, ",\"\r\n") != NULL;
+    if (quote)
+        zchunk_extend(out, "\"", 1);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            zchunk_extend(out, "\"", 1);
+        zchunk_extend(out, p, 1);
+    }
+    if (quote)
+        zchunk_extend(out, "\"", 1);
+}
+
+char *rpt_csv_from_rows(const json_t *rows)
+{
+    zchunk_t *out = zchunk_new(NULL, 1024);
+    const json_t *first = json_array_get(rows, 0);
+    if (first) {
+        const char *key;
+        json_t *v;
+        bool sep = false;
+        json_object_foreach((json_t *) first, key, v) {
+            if (sep)
+                zchunk_extend(out, ",", 1);
+            json_t *k = json_string(key);
+            csv_cell(out, k);
+            json_decref(k);
+            sep = true;
+        }
+        zchunk_extend(out, "\r\n", 2);
+        size_t i;
+        json_t *row;
+        json_array_foreach(rows, i, row) {
+            sep = false;
+            json_object_foreach((json_t *) first, key, v) {
+                if (sep)
+                    zchunk_extend(out, ",", 1);
+                csv_cell(out, json_object_get(row, key));
+                sep = true;
+            }
+            zchunk_extend(out, "\r\n", 2);
+        }
+    }
+    size_t n = zchunk_size(out);
+    char *s = malloc(n + 1);
+    memcpy(s, zchunk_data(out), n);
+    s[n] = '\0';
+    zchunk_destroy(&out);
+    return s;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int d[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 29;
+    return d[m - 1];
+}
+
+void rpt_month_back(int32_t to, int n, int32_t *first, int32_t *last, int32_t *days)
+{
+    int y, m, d;
+    date_from_days(to, &y, &m, &d);
+    int idx = y * 12 + (m - 1) - n;
+    int yy = idx / 12, mm = idx % 12 + 1;
+    *first = date_to_days(yy, mm, 1);
+    *last = n == 0 ? to : date_to_days(yy, mm, days_in_month(yy, mm));
+    *days = *last - *first + 1;
+}
+
+/* ------------------------------------------------------------ requests */
+
+typedef struct {
+    char tenant[64];
+    int32_t from, to;
+    char currency[4];
+    const char *segment;            /* NULL, "country" or "kind" */
+    const char *seg_sql;            /* SQL expression of the segment value */
+    bool csv;
+} params_t;
+
+static bool bad(http_response_t *res, const char *field, const char *reason)
+{
+    metric_inc(metrics_counter("creance_reporting_api_bad_requests_total",
+                               "API requests refused for a bad parameter", NULL));
+    http_reply_error(res, 400, field, reason);
+    return false;
+}
+
+static bool path_is_csv(const http_request_t *req)
+{
+    const char *p = http_path(req);
+    size_t n = strlen(p);
+    return n > 4 && strcmp(p + n - 4, ".csv") == 0;
+}
+
+/*  Authenticates and parses the common parameters. */
+static bool request_params(void *arg, const http_request_t *req, http_response_t *res,
+                           params_t *p)
+{
+    memset(p, 0, sizeof *p);
+    if (!rpt_api_authenticate(arg, req, res, p->tenant))
+        return false;
+    const char *s;
+    int32_t as_of = date_today();
+    if ((s = http_query(req, "as_of")) && !date_parse(s, &as_of))
+        return bad(res, "as_of", "expected a date YYYY-MM-DD");
+    p->to = as_of;
+    if ((s = http_query(req, "to")) && !date_parse(s, &p->to))
+        return bad(res, "to", "expected a date YYYY-MM-DD");
+    p->from = p->to - (DEFAULT_PERIOD_DAYS - 1);
+    if ((s = http_query(req, "from")) && !date_parse(s, &p->from))
+        return bad(res, "from", "expected a date YYYY-MM-DD");
+    if (p->from > p->to)
+        return bad(res, "from", "after 'to'");
+    if (p->to - p->from > 3660)
+        return bad(res, "from", "period longer than 10 years");
+    if ((s = http_query(req, "currency"))) {
+        if (!currency_known(s))
+            return bad(res, "currency", "not an ISO 4217 currency code");
+        snprintf(p->currency, sizeof p->currency, "%s", s);
+    }
+    p->seg_sql = "''";
+    if ((s = http_query(req, "segment")) && *s) {
+        if (strcmp(s, "country") == 0) {
+            p->segment = "country";
+            p->seg_sql = "country::text";
+        }
+        else if (strcmp(s, "kind") == 0) {
+            p->segment = "kind";
+            p->seg_sql = "CASE kind WHEN 1 THEN 'business' WHEN 2 THEN 'consumer' ELSE 'unknown' END";
+        }
+        else
+            return bad(res, "segment", "expected 'country' or 'kind'");
+    }
+    s = http_query(req, "format");
+    if (s && strcmp(s, "csv") != 0 && strcmp(s, "json") != 0)
+        return bad(res, "format", "expected 'json' or 'csv'");
+    p->csv = path_is_csv(req) || (s && strcmp(s, "csv") == 0);
+    return true;
+}
+
+static bool db_failed(http_response_t *res)
+{
+    metric_inc(metrics_counter("creance_reporting_api_unavailable_total",
+                               "API requests answered 503 because the database failed", NULL));
+    http_reply_error(res, 503, "database", "unavailable");
+    return false;
+}
+
+/*  Replies with `rows` as CSV, or with `body` (which gets rows under
+    `key`) as JSON. Steals both. */
+static void reply_rows(http_response_t *res, const params_t *p, json_t *body, const char *key,
+                       json_t *rows)
+{
+    if (p->csv) {
+        char *csv = rpt_csv_from_rows(rows);
+        http_reply(res, 200, "text/csv; charset=utf-8", csv, strlen(csv));
+        free(csv);
+        json_decref(rows);
+        json_decref(body);
+        return;
+    }
+    json_object_set_new(body, key, rows);
+    http_reply_json(res, 200, body);
+}
+
+static json_t *date_json(int32_t d)
+{
+    char s[11];
+    date_format(d, s);
+    return json_string(s);
+}
+
+static json_t *header(const params_t *p, bool period)
+{
+    json_t *b = json_object();
+    json_object_set_new(b, "tenant", json_string(p->tenant));
+    json_object_set_new(b, "as_of", date_json(p->to));
+    if (period) {
+        json_object_set_new(b, "from", date_json(p->from));
+        json_object_set_new(b, "to", date_json(p->to));
+        json_object_set_new(b, "period_days", json_integer(p->to - p->from + 1));
+    }
+    json_object_set_new(b, "segment", p->segment ? json_string(p->segment) : json_null());
+    return b;
+}
+
+static int64_t col(PGresult *r, int row, int c)
+{
+    return PQgetisnull(r, row, c) ? 0 : strtoll(PQgetvalue(r, row, c), NULL, 10);
+}
+
+static json_t *opt(bool ok, int64_t v)
+{
+    return ok ? json_integer(v) : json_null();
+}
+
+/* ------------------------------------------------------------ groups */
+
+typedef struct {
+    char currency[4];
+    char seg[32];
+    int64_t sales, closing, opening, collected, payments, fell_due, collected_by_due;
+    int64_t paid_count, days_to_pay, days_late, written_off;
+    int64_t disputes_open, disputes_open_minor, disputes_resolved, resolution_days;
+    int64_t invoice_count, fell_due_count;
+    int64_t aging[RPT_AGE_BUCKETS], aging_count[RPT_AGE_BUCKETS];
+    int64_t unpaid;
+    int64_t month_sales[COUNTBACK_MONTHS];
+} group_t;
+
+typedef struct {
+    int n;
+    group_t g[MAX_GROUPS];
+} groups_t;
+
+static group_t *group(groups_t *gs, const char *currency, const char *seg)
+{
+    for (int i = 0; i < gs->n; i++)
+        if (strcmp(gs->g[i].currency, currency) == 0 && strcmp(gs->g[i].seg, seg) == 0)
+            return &gs->g[i];
+    if (gs->n == MAX_GROUPS)
+        return NULL;
+    group_t *g = &gs->g[gs->n++];
+    memset(g, 0, sizeof *g);
+    snprintf(g->currency, sizeof g->currency, "%s", currency);
+    snprintf(g->seg, sizeof g->seg, "%s", seg);
+    return g;
+}
+
+static int group_cmp(const void *a, const void *b)
+{
+    const group_t *x = a, *y = b;
+    int c = strcmp(x->currency, y->currency);
+    return c ? c : strcmp(x->seg, y->seg);
+}
+
+/*  Aging (and unpaid of the period) as of p->to: the open items by due
+    date, minus the moves dated after p->to. */
+static int load_aging(db_t *db, const params_t *p, groups_t *gs)
+{
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+        "SELECT currency, seg,"
+        " CASE WHEN $2::date - due_date <= 0 THEN 0 WHEN $2::date - due_date <= 30 THEN 1"
+        "  WHEN $2::date - due_date <= 60 THEN 2 WHEN $2::date - due_date <= 90 THEN 3"
+        "  WHEN $2::date - due_date <= 180 THEN 4 ELSE 5 END,"
+        " (due_date BETWEEN $4::date AND $2::date), sum(m), sum(c), sum(k)"
+        " FROM (SELECT currency, %s AS seg, due_date, open_minor AS m, open_count AS c,"
+        "        collected_minor AS k"
+        "        FROM rpt_open_due WHERE tenant = $1 AND ($3 = '' OR currency = $3)"
+        "       UNION ALL"
+        "       SELECT currency, %s, due_date, -delta_minor, -delta_count, -delta_collected_minor"
+        "        FROM rpt_open_moves WHERE tenant = $1 AND ($3 = '' OR currency = $3)"
+        "        AND day > $2::date) x"
+        " GROUP BY 1, 2, 3, 4", p->seg_sql, p->seg_sql);
+    char to[11], from[11];
+    date_format(p->to, to);
+    date_format(p->from, from);
+    const char *params[] = { p->tenant, to, p->currency, from };
+    PGresult *r = db_exec(db, sql, 4, params);
+    if (!r)
+        return -1;
+    for (int i = 0; i < PQntuples(r); i++) {
+        group_t *g = group(gs, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+        if (!g)
+            continue;
+        int b = atoi(PQgetvalue(r, i, 2));
+        int64_t m = col(r, i, 4);
+        g->aging[b] += m;
+        g->aging_count[b] += col(r, i, 5);
+        if (PQgetvalue(r, i, 3)[0] == 't') {
+            g->unpaid += m;
+            g->collected_by_due += col(r, i, 6);
+        }
+    }
+    PQclear(r);
+    return 0;
+}
+
+static int load_daily(db_t *db, const params_t *p, groups_t *gs)
+{
+    char sql[3072];
+    snprintf(sql, sizeof sql,
+        "SELECT currency, %s,"
+        " sum(invoiced_minor) FILTER (WHERE day >= $2::date),"
+        " sum(invoiced_minor - settled_minor),"
+        " sum(invoiced_minor - settled_minor) FILTER (WHERE day < $2::date),"
+        " sum(collected_minor) FILTER (WHERE day >= $2::date),"
+        " sum(payments_minor) FILTER (WHERE day >= $2::date),"
+        " sum(fell_due_minor) FILTER (WHERE day >= $2::date),"
+        " sum(paid_count) FILTER (WHERE day >= $2::date),"
+        " sum(days_to_pay_sum) FILTER (WHERE day >= $2::date),"
+        " sum(days_late_sum) FILTER (WHERE day >= $2::date),"
+        " sum(written_off_minor) FILTER (WHERE day >= $2::date),"
+        " sum(disputes_opened - disputes_resolved),"
+        " sum(disputes_opened_minor - disputes_resolved_minor),"
+        " sum(disputes_resolved) FILTER (WHERE day >= $2::date),"
+        " sum(resolution_days_sum) FILTER (WHERE day >= $2::date),"
+        " sum(invoice_count) FILTER (WHERE day >= $2::date),"
+        " sum(fell_due_count) FILTER (WHERE day >= $2::date)"
+        " FROM rpt_daily WHERE tenant = $1 AND ($4 = '' OR currency = $4) AND day <= $3::date"
+        " GROUP BY 1, 2", p->seg_sql);
+    char from[11], to[11];
+    date_format(p->from, from);
+    date_format(p->to, to);
+    const char *params[] = { p->tenant, from, to, p->currency };
+    PGresult *r = db_exec(db, sql, 4, params);
+    if (!r)
+        return -1;
+    for (int i = 0; i < PQntuples(r); i++) {
+        group_t *g = group(gs, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+        if (!g)
+            continue;
+        int c = 2;
+        g->sales = col(r, i, c++);
+        g->closing = col(r, i, c++);
+        g->opening = col(r, i, c++);
+        g->collected = col(r, i, c++);
+        g->payments = col(r, i, c++);
+        g->fell_due = col(r, i, c++);
+        g->paid_count = col(r, i, c++);
+        g->days_to_pay = col(r, i, c++);
+        g->days_late = col(r, i, c++);
+        g->written_off = col(r, i, c++);
+        g->disputes_open = col(r, i, c++);
+        g->disputes_open_minor = col(r, i, c++);
+        g->disputes_resolved = col(r, i, c++);
+        g->resolution_days = col(r, i, c++);
+        g->invoice_count = col(r, i, c++);
+        g->fell_due_count = col(r, i, c++);
+    }
+    PQclear(r);
+    return 0;
+}
+
+/*  Sales per calendar month back from p->to, for count-back DSO. */
+static int load_months(db_t *db, const params_t *p, groups_t *gs)
+{
+    int32_t first, last, days;
+    rpt_month_back(p->to, COUNTBACK_MONTHS - 1, &first, &last, &days);
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+        "SELECT currency, %s,"
+        " (extract(year FROM $2::date) * 12 + extract(month FROM $2::date))::int"
+        "  - (extract(year FROM day) * 12 + extract(month FROM day))::int,"
+        " sum(invoiced_minor)"
+        " FROM rpt_daily WHERE tenant = $1 AND ($4 = '' OR currency = $4)"
+        " AND day BETWEEN $3::date AND $2::date GROUP BY 1, 2, 3", p->seg_sql);
+    char to[11], f[11];
+    date_format(p->to, to);
+    date_format(first, f);
+    const char *params[] = { p->tenant, to, f, p->currency };
+    PGresult *r = db_exec(db, sql, 4, params);
+    if (!r)
+        return -1;
+    for (int i = 0; i < PQntuples(r); i++) {
+        group_t *g = group(gs, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+        int k = atoi(PQgetvalue(r, i, 2));
+        if (g && k >= 0 && k < COUNTBACK_MONTHS)
+            g->month_sales[k] += col(r, i, 3);
+    }
+    PQclear(r);
+    return 0;
+}
+
+static json_t *kpi_row(const params_t *p, const group_t *g)
+{
+    json_t *o = json_object();
+    int32_t days = p->to - p->from + 1;
+    int64_t v, outstanding = 0;
+    bool ok;
+    for (int b = 0; b < RPT_AGE_BUCKETS; b++)
+        outstanding += g->aging[b];
+    int64_t current = g->aging[RPT_AGE_NOT_DUE];
+    json_object_set_new(o, "currency", json_string(g->currency));
+    if (p->segment)
+        json_object_set_new(o, "segment", json_string(g->seg));
+    json_object_set_new(o, "outstanding_minor", json_integer(outstanding));
+    json_object_set_new(o, "overdue_minor", json_integer(outstanding - current));
+    for (int b = 0; b < RPT_AGE_BUCKETS; b++) {
+        char key[48];
+        snprintf(key, sizeof key, "aging_%s_minor", rpt_age_bucket_names[b]);
+        json_object_set_new(o, key, json_integer(g->aging[b]));
+    }
+    json_object_set_new(o, "opening_receivables_minor", json_integer(g->opening));
+    json_object_set_new(o, "sales_minor", json_integer(g->sales));
+    json_object_set_new(o, "invoices_issued", json_integer(g->invoice_count));
+
+    ok = rpt_dso_simple_x10(outstanding, g->sales, days, &v);
+    json_object_set_new(o, "dso_simple_days_x10", opt(ok, v));
+    int64_t best;
+    bool best_ok = rpt_dso_simple_x10(current, g->sales, days, &best);
+    json_object_set_new(o, "best_dso_days_x10", opt(best_ok, best));
+    json_object_set_new(o, "add_days_x10", opt(ok && best_ok, v - best));
+
+    int32_t mdays[COUNTBACK_MONTHS];
+    for (int k = 0; k < COUNTBACK_MONTHS; k++) {
+        int32_t f, l;
+        rpt_month_back(p->to, k, &f, &l, &mdays[k]);
+    }
+    bool exhausted;
+    ok = rpt_dso_countback_x10(outstanding, g->month_sales, mdays, COUNTBACK_MONTHS, &v,
+                               &exhausted);
+    json_object_set_new(o, "dso_countback_days_x10", opt(ok, v));
+
+    ok = rpt_cei_bp(g->opening, g->sales, outstanding, current, &v);
+    json_object_set_new(o, "cei_bp", opt(ok, v));
+    ok = rpt_turnover_x100(g->sales, g->opening, outstanding, &v);
+    json_object_set_new(o, "receivables_turnover_x100", opt(ok, v));
+
+    json_object_set_new(o, "collected_minor", json_integer(g->collected));
+    json_object_set_new(o, "payments_received_minor", json_integer(g->payments));
+    json_object_set_new(o, "fell_due_minor", json_integer(g->fell_due));
+    json_object_set_new(o, "collected_on_fell_due_minor", json_integer(g->collected_by_due));
+    json_object_set_new(o, "unpaid_of_fell_due_minor", json_integer(g->unpaid));
+    ok = rpt_ratio(g->collected_by_due, g->fell_due, 10000, &v);
+    json_object_set_new(o, "recovery_rate_bp", opt(ok, v));
+    ok = rpt_ratio(g->unpaid, g->fell_due, 10000, &v);
+    json_object_set_new(o, "unpaid_rate_bp", opt(ok, v));
+
+    json_object_set_new(o, "paid_invoices", json_integer(g->paid_count));
+    ok = rpt_ratio(g->days_to_pay, g->paid_count, 10, &v);
+    json_object_set_new(o, "avg_days_to_pay_x10", opt(ok, v));
+    ok = rpt_ratio(g->days_late, g->paid_count, 10, &v);
+    json_object_set_new(o, "avg_days_late_x10", opt(ok, v));
+    json_object_set_new(o, "written_off_minor", json_integer(g->written_off));
+
+    json_object_set_new(o, "disputes_open_count", json_integer(g->disputes_open));
+    json_object_set_new(o, "disputes_open_minor", json_integer(g->disputes_open_minor));
+    json_object_set_new(o, "disputes_resolved_count", json_integer(g->disputes_resolved));
+    ok = rpt_ratio(g->resolution_days, g->disputes_resolved, 10, &v);
+    json_object_set_new(o, "avg_dispute_resolution_days_x10", opt(ok, v));
+    return o;
+}
+
+static void observe(const char *endpoint, int64_t start)
+{
+    char labels[64];
+    snprintf(labels, sizeof labels, "endpoint=\"%s\"", endpoint);
+    metric_observe(metrics_histogram("creance_reporting_api_seconds",
+                                     "Time to answer a KPI API request", labels),
+                   (double) (now_us() - start) / 1e6);
+}
+
+void rpt_kpiapi_kpis(const http_request_t *req, http_response_t *res, void *arg)
+{
+    rpt_api_t *api = arg;
+    int64_t start = now_us();
+    params_t p;
+    if (!request_params(arg, req, res, &p))
+        return;
+    groups_t *gs = calloc(1, sizeof *gs);
+    if (!gs) {
+        http_reply_error(res, 500, "memory", "exhausted");
+        return;
+    }
+    if (load_daily(api->db, &p, gs) || load_aging(api->db, &p, gs)
+        || load_months(api->db, &p, gs)) {
+        free(gs);
+        db_failed(res);
+        return;
+    }
+    qsort(gs->g, (size_t) gs->n, sizeof gs->g[0], group_cmp);
+    json_t *rows = json_array();
+    for (int i = 0; i < gs->n; i++)
+        json_array_append_new(rows, kpi_row(&p, &gs->g[i]));
+    free(gs);
+    reply_rows(res, &p, header(&p, true), "kpis", rows);
+    observe("kpis", start);
+}
+
+void rpt_kpiapi_aging(const http_request_t *req, http_response_t *res, void *arg)
+{
+    rpt_api_t *api = arg;
+    int64_t start = now_us();
+    params_t p;
+    if (!request_params(arg, req, res, &p))
+        return;
+    groups_t *gs = calloc(1, sizeof *gs);
+    if (!gs) {
+        http_reply_error(res, 500, "memory", "exhausted");
+        return;
+    }
+    if (load_aging(api->db, &p, gs)) {
+        free(gs);
+        db_failed(res);
+        return;
+    }
+    qsort(gs->g, (size_t) gs->n, sizeof gs->g[0], group_cmp);
+    json_t *rows = json_array();
+    for (int i = 0; i < gs->n; i++) {
+        const group_t *g = &gs->g[i];
+        for (int b = 0; b < RPT_AGE_BUCKETS; b++) {
+            json_t *o = json_object();
+            json_object_set_new(o, "currency", json_string(g->currency));
+            if (p.segment)
+                json_object_set_new(o, "segment", json_string(g->seg));
+            json_object_set_new(o, "bucket", json_string(rpt_age_bucket_names[b]));
+            json_object_set_new(o, "open_minor", json_integer(g->aging[b]));
+            json_object_set_new(o, "open_count", json_integer(g->aging_count[b]));
+            json_array_append_new(rows, o);
+        }
+    }
+    free(gs);
+    reply_rows(res, &p, header(&p, false), "buckets", rows);
+    observe("aging", start);
+}
+
+void rpt_kpiapi_dso(const http_request_t *req, http_response_t *res, void *arg)
+{
+    rpt_api_t *api = arg;
+    int64_t start = now_us();
+    params_t p;
+    if (!request_params(arg, req, res, &p))
+        return;
+    long months = 12;
+    const char *s = http_query(req, "months");
+    if (s) {
+        char *end;
+        months = strtol(s, &end, 10);
+        if (*s == '\0' || *end || months < 1 || months > 36) {
+            bad(res, "months", "expected an integer from 1 to 36");
+            return;
+        }
+    }
+    int32_t first, last, days;
+    rpt_month_back(p.to, (int) months - 1, &first, &last, &days);
+    char f[11], to[11], n[8];
+    date_format(first, f);
+    date_format(p.to, to);
+    snprintf(n, sizeof n, "%ld", months);
+    /*  Month index k back from `to`; everything older lands in k = months,
+        which only feeds the receivables carried into the oldest month. */
+    const char *params[] = { p.tenant, to, f, p.currency, n };
+    PGresult *r = db_exec(api->db,
+        "SELECT currency, CASE WHEN day < $3::date THEN $5::int ELSE"
+        " (extract(year FROM $2::date) * 12 + extract(month FROM $2::date))::int"
+        "  - (extract(year FROM day) * 12 + extract(month FROM day))::int END AS k,"
+        " sum(invoiced_minor), sum(invoiced_minor - settled_minor)"
+        " FROM rpt_daily WHERE tenant = $1 AND ($4 = '' OR currency = $4) AND day <= $2::date"
+        " GROUP BY 1, 2 ORDER BY 1, 2", 5, params);
+    if (!r) {
+        db_failed(res);
+        return;
+    }
+    json_t *rows = json_array();
+    int i = 0, nrows = PQntuples(r);
+    while (i < nrows) {
+        char currency[4];
+        snprintf(currency, sizeof currency, "%s", PQgetvalue(r, i, 0));
+        int64_t sales[37] = { 0 }, net[37] = { 0 };
+        for (; i < nrows && strcmp(PQgetvalue(r, i, 0), currency) == 0; i++) {
+            int k = atoi(PQgetvalue(r, i, 1));
+            if (k >= 0 && k <= months) {
+                sales[k] = col(r, i, 2);
+                net[k] = col(r, i, 3);
+            }
+        }
+        int64_t receivables = net[months];
+        for (int k = (int) months - 1; k >= 0; k--) {
+            receivables += net[k];
+            int32_t mf, ml, md;
+            rpt_month_back(p.to, k, &mf, &ml, &md);
+            int y, m, d;
+            date_from_days(mf, &y, &m, &d);
+            char month[8];
+            snprintf(month, sizeof month, "%04d-%02d", y, m);
+            json_t *o = json_object();
+            json_object_set_new(o, "currency", json_string(currency));
+            json_object_set_new(o, "month", json_string(month));
+            json_object_set_new(o, "period_end", date_json(ml));
+            json_object_set_new(o, "days", json_integer(md));
+            json_object_set_new(o, "sales_minor", json_integer(sales[k]));
+            json_object_set_new(o, "receivables_minor", json_integer(receivables));
+            int64_t v;
+            bool ok = rpt_dso_simple_x10(receivables, sales[k], md, &v);
+            json_object_set_new(o, "dso_simple_days_x10", opt(ok, v));
+            json_array_append_new(rows, o);
+        }
+    }
+    PQclear(r);
+    json_t *body = header(&p, false);
+    json_object_set_new(body, "months", json_integer(months));
+    reply_rows(res, &p, body, "trend", rows);
+    observe("dso", start);
+}
+
+static json_t *field_json(PGresult *r, int row, int c, bool integer)
+{
+    if (PQgetisnull(r, row, c))
+        return json_null();
+    return integer ? json_integer(strtoll(PQgetvalue(r, row, c), NULL, 10))
+                   : json_string(PQgetvalue(r, row, c));
+}
+
+/*  Result rows as JSON objects; a column name ending in "_minor", "_id",
+    "_count", "kind", "days_past_due" or "score" is an integer. */
+static json_t *rows_json(PGresult *r)
+{
+    json_t *rows = json_array();
+    for (int i = 0; i < PQntuples(r); i++) {
+        json_t *o = json_object();
+        for (int c = 0; c < PQnfields(r); c++) {
+            const char *name = PQfname(r, c);
+            size_t n = strlen(name);
+            bool integer = (n > 6 && strcmp(name + n - 6, "_minor") == 0)
+                        || (n > 3 && strcmp(name + n - 3, "_id") == 0)
+                        || (n > 6 && strcmp(name + n - 6, "_count") == 0)
+                        || strcmp(name, "kind") == 0 || strcmp(name, "days_past_due") == 0
+                        || strcmp(name, "open_invoices") == 0;
+            json_object_set_new(o, name, field_json(r, i, c, integer));
+        }
+        json_array_append_new(rows, o);
+    }
+    return rows;
+}
+
+void rpt_kpiapi_debtor(const http_request_t *req, http_response_t *res, void *arg)
+{
+    rpt_api_t *api = arg;
+    int64_t start = now_us();
+    params_t p;
+    if (!request_params(arg, req, res, &p))
+        return;
+    const char *path = http_path(req) + strlen("/api/v1/debtors/");
+    char *end;
+    long long id = strtoll(path, &end, 10);
+    if (end == path || id <= 0 || (*end && strcmp(end, ".csv") != 0)) {
+        bad(res, "id", "expected a debtor id (positive integer)");
+        return;
+    }
+    char ids[24], to[11];
+    snprintf(ids, sizeof ids, "%lld", id);
+    date_format(p.to, to);
+    const char *params[] = { p.tenant, ids, to };
+    PGresult *d = db_exec(api->db,
+        "SELECT debtor_id, external_id, legal_name, country, kind FROM rpt_debtors"
+        " WHERE tenant = $1 AND debtor_id = $2::bigint", 2, params);
+    if (!d) {
+        db_failed(res);
+        return;
+    }
+    if (PQntuples(d) != 1) {
+        PQclear(d);
+        http_reply_error(res, 404, "id", "no such debtor for this tenant");
+        return;
+    }
+    PGresult *inv = db_exec(api->db,
+        "SELECT invoice_id, number, currency, issue_date::text, due_date::text, amount_minor,"
+        " open_minor, disputed_minor, paid_date::text,"
+        " CASE WHEN open_minor > 0 THEN greatest($3::date - due_date, 0) END AS days_past_due"
+        " FROM rpt_invoices WHERE tenant = $1 AND debtor_id = $2::bigint"
+        " ORDER BY due_date, invoice_id", 3, params);
+    PGresult *risk = inv ? db_exec(api->db,
+        "SELECT currency, outstanding_minor, open_invoices FROM risk_debtor_state"
+        " WHERE tenant = $1 AND debtor_id = $2::bigint ORDER BY currency", 2, params) : NULL;
+    if (!inv || !risk) {
+        PQclear(d);
+        PQclear(inv);
+        db_failed(res);
+        return;
+    }
+    /*  The score and its factors, when risk keeps them (risk_debtor_profile,
+        migration 0020; absent on a database without it). */
+    json_t *score = json_null();
+    PGresult *sc = db_exec(api->db,
+        "SELECT to_regclass('risk_debtor_profile') IS NOT NULL", 0, NULL);
+    bool has_profile = sc && PQntuples(sc) == 1 && PQgetvalue(sc, 0, 0)[0] == 't';
+    PQclear(sc);
+    if (has_profile) {
+        sc = db_exec(api->db,
+            "SELECT score, grade, coalesce(factors::text, '[]') FROM risk_debtor_profile"
+            " WHERE tenant = $1 AND debtor_id = $2::bigint AND score IS NOT NULL", 2, params);
+        if (sc && PQntuples(sc) == 1) {
+            json_decref(score);
+            score = json_object();
+            json_object_set_new(score, "score", json_integer(atoi(PQgetvalue(sc, 0, 0))));
+            json_object_set_new(score, "grade", json_string(PQgetvalue(sc, 0, 1)));
+            json_t *factors = json_loads(PQgetvalue(sc, 0, 2), 0, NULL);
+            json_object_set_new(score, "factors", factors ? factors : json_array());
+        }
+        PQclear(sc);
+    }
+    json_t *invoices = rows_json(inv);
+    json_t *body = header(&p, false);
+    json_t *drows = rows_json(d);
+    json_t *debtor = json_array_get(drows, 0);
+    json_incref(debtor);
+    json_decref(drows);
+    json_object_set_new(body, "debtor", debtor);
+    json_object_set_new(body, "risk", rows_json(risk));
+    json_object_set_new(body, "score", score);
+    PQclear(d);
+    PQclear(inv);
+    PQclear(risk);
+    reply_rows(res, &p, body, "invoices", invoices);
+    observe("debtor", start);
+}
+
+void rpt_kpiapi_riskiest(const http_request_t *req, http_response_t *res, void *arg)
+{
+    rpt_api_t *api = arg;
+    int64_t start = now_us();
+    params_t p;
+    if (!request_params(arg, req, res, &p))
+        return;
+    long limit = 20;
+    const char *s = http_query(req, "limit");
+    if (s) {
+        char *end;
+        limit = strtol(s, &end, 10);
+        if (*s == '\0' || *end || limit < 1 || limit > 200) {
+            bad(res, "limit", "expected an integer from 1 to 200");
+            return;
+        }
+    }
+    char to[11], lim[8];
+    date_format(p.to, to);
+    snprintf(lim, sizeof lim, "%ld", limit);
+    const char *params[] = { p.tenant, to, p.currency, lim };
+    PGresult *r = db_exec(api->db,
+        "SELECT i.debtor_id, d.legal_name, d.country, i.currency,"
+        " sum(i.open_minor) AS overdue_minor, count(*) AS overdue_count,"
+        " max($2::date - i.due_date) AS days_past_due"
+        " FROM rpt_invoices i LEFT JOIN rpt_debtors d"
+        "  ON d.tenant = i.tenant AND d.debtor_id = i.debtor_id"
+        " WHERE i.tenant = $1 AND i.open_minor > 0 AND i.due_date < $2::date"
+        "  AND ($3 = '' OR i.currency = $3)"
+        " GROUP BY i.debtor_id, d.legal_name, d.country, i.currency"
+        " ORDER BY overdue_minor DESC, i.debtor_id LIMIT $4::int", 4, params);
+    if (!r) {
+        db_failed(res);
+        return;
+    }
+    json_t *rows = rows_json(r);
+    PQclear(r);
+    reply_rows(res, &p, header(&p, false), "debtors", rows);
+    observe("riskiest", start);
+}
+
+/*  The 13-week cash-in forecast: what risk expects each open invoice to
+    bring, by the week of its expected payment date (risk_predictions,
+    written by risk; a database without that table answers no weeks). */
+void rpt_kpiapi_forecast(const http_request_t *req, http_response_t *res, void *arg)
+{
+    rpt_api_t *api = arg;
+    int64_t start = now_us();
+    params_t p;
+    if (!request_params(arg, req, res, &p))
+        return;
+    PGresult *r = db_exec(api->db, "SELECT to_regclass('risk_predictions') IS NOT NULL", 0, NULL);
+    if (!r) {
+        db_failed(res);
+        return;
+    }
+    bool available = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    json_t *rows = json_array();
+    if (available) {
+        char to[11];
+        date_format(p.to, to);
+        const char *params[] = { p.tenant, to, p.currency };
+        /*  Week 1 starts on as_of; a date before it (a prediction made
+            earlier) counts in week 1; beyond week 13 in week 14, "later". */
+        r = db_exec(api->db,
+            "SELECT currency, least(greatest((expected_pay_date - $2::date) / 7 + 1, 1), 14) AS w,"
+            " sum(open_minor), count(*)"
+            " FROM risk_predictions WHERE tenant = $1 AND ($3 = '' OR currency = $3)"
+            " GROUP BY 1, 2 ORDER BY 1, 2", 3, params);
+        if (!r) {
+            json_decref(rows);
+            db_failed(res);
+            return;
+        }
+        int i = 0, n = PQntuples(r);
+        while (i < n) {
+            char currency[4];
+            snprintf(currency, sizeof currency, "%s", PQgetvalue(r, i, 0));
+            int64_t amount[15] = { 0 }, count[15] = { 0 };
+            for (; i < n && strcmp(PQgetvalue(r, i, 0), currency) == 0; i++) {
+                int w = atoi(PQgetvalue(r, i, 1));
+                if (w >= 1 && w <= 14) {
+                    amount[w] = col(r, i, 2);
+                    count[w] = col(r, i, 3);
+                }
+            }
+            for (int w = 1; w <= 14; w++) {
+                json_t *o = json_object();
+                json_object_set_new(o, "currency", json_string(currency));
+                json_object_set_new(o, "week", w <= 13 ? json_integer(w) : json_null());
+                json_object_set_new(o, "week_start", date_json(p.to + 7 * (w - 1)));
+                json_object_set_new(o, "week_end", w <= 13 ? date_json(p.to + 7 * w - 1) : json_null());
+                json_object_set_new(o, "expected_minor", json_integer(amount[w]));
+                json_object_set_new(o, "invoices", json_integer(count[w]));
+                json_array_append_new(rows, o);
+            }
+        }
+        PQclear(r);
+    }
+    json_t *body = header(&p, false);
+    json_object_set_new(body, "available", json_boolean(available));
+    reply_rows(res, &p, body, "weeks", rows);
+    observe("forecast", start);
+}
