@@ -4,13 +4,20 @@
 BUILD      ?= build
 MODE       ?= debug
 CC         ?= cc
-PKGS       := libczmq libzmq libprotobuf-c hiredis libpq libmicrohttpd jansson
+PKGS       := libczmq libzmq libprotobuf-c hiredis libpq libmicrohttpd jansson cairo fontconfig libcurl openssl
 PYTHON     ?= /usr/bin/python3
 
 ifeq ($(MODE),release)
 OPT        := -O2 -DNDEBUG
 else ifeq ($(MODE),asan)
 OPT        := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDOPT      := -fsanitize=address,undefined
+else ifeq ($(MODE),fuzz)
+# libFuzzer builds (make fuzz): Debian's clang; every object is instrumented
+# for coverage and sanitizers, the fuzz binaries link libFuzzer's main.
+CC         := clang
+OPT        := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=undefined
 LDOPT      := -fsanitize=address,undefined
 else
 OPT        := -O1 -g
@@ -45,12 +52,25 @@ $(BUILD)/bin/creance-$(1): $(BUILD)/obj/services/$(1)/main.o $(BUILD)/lib/lib$(1
 endef
 $(foreach s,$(SERVICES),$(eval $(call service_rules,$(s))))
 
-SERVICE_LIBS := $(foreach s,$(SERVICES),$(BUILD)/lib/lib$(s).a)
-BINS       := $(foreach s,$(SERVICES),$(BUILD)/bin/creance-$(s)) $(BUILD)/bin/creance-feedsim
+# The command-line client: services/cli/main.c makes $(BUILD)/bin/creance
+# (not creance-cli), its other modules form libcli.a for the unit tests.
+CLI_SRC    := $(filter-out services/cli/main.c,$(wildcard services/cli/*.c))
+CLI_OBJ    := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRC))
+$(BUILD)/lib/libcli.a: $(CLI_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+$(BUILD)/bin/creance: $(BUILD)/obj/services/cli/main.o $(BUILD)/lib/libcli.a $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+SERVICE_LIBS := $(foreach s,$(SERVICES),$(BUILD)/lib/lib$(s).a) $(BUILD)/lib/libcli.a
+BINS       := $(foreach s,$(SERVICES),$(BUILD)/bin/creance-$(s)) $(BUILD)/bin/creance-feedsim \
+              $(BUILD)/bin/creance $(BUILD)/bin/creance-backtest
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps deps-check build build-bins test test-unit test-e2e up down status clean
+.PHONY: all deps deps-check build build-bins test test-unit test-e2e up down status clean \
+        fuzz fuzz-ci fuzz-bins test-asan test-valgrind bench bench-quick compose-test
 .DEFAULT_GOAL := all
 
 # Targets a person runs first check the Debian packages, then build in a
@@ -84,6 +104,11 @@ $(COMMON_LIB): $(COMMON_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
+# Risk's prediction backtest (scripts/backtest.c) uses risk's own modules.
+$(BUILD)/bin/creance-backtest: $(BUILD)/obj/scripts/backtest.o $(BUILD)/lib/librisk.a $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/bin/creance-feedsim: $(BUILD)/obj/scripts/feedsim.o $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -98,6 +123,45 @@ test-unit: all
 	@BUILD=$(BUILD) scripts/run-tests.sh unit
 test-e2e: all
 	@BUILD=$(BUILD) scripts/run-tests.sh e2e
+
+# Fuzzing (tests/fuzz/README.md): libFuzzer targets built with MODE=fuzz in
+# FUZZ_BUILD; `fuzz` runs each for FUZZ_SECONDS, `fuzz-ci` for 10 s.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+$(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(SERVICE_LIBS) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+fuzz-bins: $(FUZZ_BINS)
+fuzz fuzz-ci: deps-check
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) MODE=fuzz fuzz-bins
+	@FUZZ_BUILD=$(FUZZ_BUILD) tests/fuzz/run.sh $(if $(filter fuzz-ci,$@),10,$(FUZZ_SECONDS))
+
+# Sanitizers and valgrind over the test suites (own build dirs).
+ASAN_BUILD ?= build-asan
+test-asan: deps-check
+	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) MODE=asan build
+	@BUILD=$(ASAN_BUILD) tests/fuzz/sanitize.sh asan
+test-valgrind: deps-check
+	@$(MAKE) --no-print-directory BUILD=$(BUILD) build
+	@BUILD=$(BUILD) tests/fuzz/sanitize.sh valgrind
+
+# Benchmarks (BENCHMARKS.md): release build in BENCH_BUILD, own stack.
+BENCH_BUILD ?= build-bench
+bench bench-quick: deps-check
+	@$(MAKE) --no-print-directory BUILD=$(BENCH_BUILD) MODE=release build-bins $(BENCH_BUILD)/gen/py/creance_pb2.py $(BENCH_BUILD)/bin/bus_bench
+	@BUILD=$(BENCH_BUILD) bench/run.sh $(if $(filter bench-quick,$@),quick,full)
+$(BUILD)/bin/bus_bench: $(BUILD)/obj/bench/bus_bench.o $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The container stack under podman-compose (scripts/compose-test.sh): builds
+# the images, runs docker-compose.yml, feeds intake and reads the API back.
+# Not part of `test`: it takes minutes and installs podman when missing.
+compose-test: deps-check
+	@$(MAKE) --no-print-directory $(BUILD)/bin/creance-feedsim
+	@BUILD=$(BUILD) scripts/compose-test.sh
 
 up: all
 	@BUILD=$(BUILD) scripts/stack.sh up

@@ -151,6 +151,16 @@ def http_get(url, headers=None, timeout=5.0):
         return e.code, e.read().decode("utf-8", "replace")
 
 
+def http_post(url, body, headers=None, timeout=10.0):
+    """(status, body as str) of a POST of raw bytes; HTTP errors are answers."""
+    req = urllib.request.Request(url, data=body, headers=headers or {}, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode("utf-8", "replace")
+
+
 _METRIC_LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)")
 _LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 
@@ -237,6 +247,10 @@ class Stack:
         self.bindir = os.path.join(self.build, "bin")
         self.tmp = tempfile.mkdtemp(prefix="creance-e2e-")
         self.procs = {}          # name -> Popen
+        # Per-service environment overrides, applied at each start(svc):
+        # e.g. stack.service_env["reminders"] = {"CREANCE_TODAY": "2026-03-02"}
+        # then stop and start it (tests that move the calendar restore it).
+        self.service_env = {}
         self.logs = {}           # name -> log path
         self.failed = False
         self.db = None
@@ -246,7 +260,7 @@ class Stack:
         (self.pg_port, self.redis_port, self.broker_pub_port, self.broker_sub_port,
          self.intake_port, self.intake_http_port, self.risk_port, self.risk_http_port,
          self.reminders_http_port, self.reporting_http_port,
-         self.broker_http_port) = free_ports(11)
+         self.broker_http_port, self.smtp_port, self.sms_port) = free_ports(13)
         self.db_url = "postgresql://creance@127.0.0.1:%d/creance" % self.pg_port
         self.env = dict(os.environ)
         # The services must not pick up a developer's settings by accident.
@@ -266,6 +280,17 @@ class Stack:
             "CREANCE_REMINDERS_HTTP": "127.0.0.1:%d" % self.reminders_http_port,
             "CREANCE_REPORTING_HTTP": "127.0.0.1:%d" % self.reporting_http_port,
             "CREANCE_LOG_LEVEL": "debug",
+            # Reminders' peers: the tests that need them listen on these
+            # ports (tests/e2e/test_reminders*.py); elsewhere nothing
+            # listens and deliveries are retried, which is harmless.
+            "CREANCE_SMTP_URL": "smtp://127.0.0.1:%d" % self.smtp_port,
+            "CREANCE_SMS_URL": "http://127.0.0.1:%d/sms" % self.sms_port,
+            "CREANCE_SMS_TOKEN": "e2e-sms-token",
+            "CREANCE_LETTER_OUTBOX": os.path.join(self.tmp, "letters"),
+            "CREANCE_REMINDERS_PASS_MS": "400",
+            "CREANCE_REMINDERS_DELIVERY_MS": "200",
+            "CREANCE_REMINDERS_BACKOFF_S": "1",
+            "CREANCE_SMTP_TIMEOUT_MS": "5000",
         })
 
     # ------------------------------------------------------------ lifecycle
@@ -501,7 +526,11 @@ class Stack:
         if self.running(svc):
             raise StackError("%s is already running" % svc)
         offset = os.path.getsize(self.logs[svc]) if svc in self.logs else 0
-        p = self._popen(svc, [self.binary(svc)])
+        env = None
+        if self.service_env.get(svc):
+            env = dict(self.env)
+            env.update(self.service_env[svc])
+        p = self._popen(svc, [self.binary(svc)], env=env)
         if not wait:
             def starting():
                 if p.poll() is not None:

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# make bench / make bench-quick: bench/run.sh quick|full (BUILD = a MODE=release build).
+# BENCH_DEBTORS overrides the feed size; BENCH_JSON=<file> also writes the
+# figures as JSON; BENCH_PERF=1 records a perf profile of intake during
+# the ingest (the path is in the JSON).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+BUILD=${BUILD:-build-bench}
+case "$BUILD" in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$BUILD/gen/py${PYTHONPATH:+:$PYTHONPATH}" BUILD="$BUILD" \
+    exec /usr/bin/python3 bench/bench.py "${1:-quick}"
