@@ -136,7 +136,7 @@ $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(SERVICE_LIBS) $(COMMON_LIB)
 fuzz-bins: $(FUZZ_BINS)
 fuzz fuzz-ci: deps-check
 	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) MODE=fuzz fuzz-bins
-	@FUZZ_BUILD=$(FUZZ_BUILD) tests/fuzz/run.sh $(if $(filter fuzz-ci,$@),10,$(FUZZ_SECONDS))
+	@FUZZ_BUILD=$(FUZZ_BUILD) $(if $(filter fuzz-ci,$@),FUZZ_SEED=1) tests/fuzz/run.sh $(if $(filter fuzz-ci,$@),10,$(FUZZ_SECONDS))
 
 # Sanitizers and valgrind over the test suites (own build dirs).
 ASAN_BUILD ?= build-asan

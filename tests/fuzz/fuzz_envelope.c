@@ -7,8 +7,13 @@
     - envelope_append_seq on any bytes protobuf-c accepts gives bytes that
       decode with exactly that seq (what eventlog relies on to stamp the
       sequence without re-encoding);
-    - a decoded envelope re-encodes to bytes that decode again to the same
-      header. */
+    - a decoded envelope without unknown fields re-encodes to bytes that
+      decode again to the same header. (protobuf-c 1.4 keeps a field whose
+      tag is a non-minimal varint of field number 0, "80 00", as an
+      unknown field, then writes it back as "00", which it refuses to
+      read: the fuzzer found this in the library, not in our code, so
+      messages carrying unknown fields are left out of this property.) */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +22,35 @@
 #include "envelope.h"
 #include "fuzz.h"
 #include "log.h"
+
+/*  True when `msg` and every message inside it carry no unknown field. */
+static bool s_all_known(const ProtobufCMessage *msg)
+{
+    if (msg->n_unknown_fields)
+        return false;
+    const ProtobufCMessageDescriptor *d = msg->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        const char *base = (const char *) msg + f->offset;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = *(const size_t *) ((const char *) msg + f->quantifier_offset);
+            ProtobufCMessage *const *items = *(ProtobufCMessage *const *const *) base;
+            for (size_t k = 0; k < n; k++)
+                if (!s_all_known(items[k]))
+                    return false;
+            continue;
+        }
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+            && *(const uint32_t *) ((const char *) msg + f->quantifier_offset) != f->id)
+            continue;                       /* another member of the oneof is set */
+        const ProtobufCMessage *sub = *(ProtobufCMessage *const *) base;
+        if (sub && !s_all_known(sub))
+            return false;
+    }
+    return true;
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -41,8 +75,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(env->event_case != CREANCE__ENVELOPE__EVENT__NOT_SET);
         CHECK(strcmp(envelope_type_name(env), "Unknown") != 0);
 
-        size_t n = creance__envelope__get_packed_size(env);
-        uint8_t *again = malloc(n ? n : 1);
+        size_t n = s_all_known(&env->base) ? creance__envelope__get_packed_size(env) : 0;
+        if (n == 0) {
+            envelope_free(env);
+            goto stamp;
+        }
+        uint8_t *again = malloc(n);
         CHECK(creance__envelope__pack(env, again) == n);
         Creance__Envelope *env2 = envelope_decode(again, n, err, sizeof err);
         CHECK(env2);
@@ -56,6 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         envelope_free(env);
     }
 
+stamp:
     /* The sequence stamp: a seq taken from the input's last 8 bytes, so
        the fuzzer explores every varint length. */
     if (size <= ENVELOPE_MAX_BYTES) {

@@ -41,7 +41,9 @@ for t in "${targets[@]}"; do
     mkdir -p "$work" "$art" "$(dirname "$log")"
     # -close_fd_mask=2: the code under test logs to stderr; libFuzzer and
     # the sanitizers keep writing their own reports.
-    "$bin" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    # FUZZ_SEED (fuzz-ci sets 1) fixes the mutation sequence, so a CI run
+    # explores the same inputs each time and a red run is reproducible.
+    "$bin" -max_total_time="$SECONDS_EACH" ${FUZZ_SEED:+-seed=$FUZZ_SEED} -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
         -close_fd_mask=2 -print_final_stats=1 -artifact_prefix="$art/" \
         "$work" "tests/fuzz/corpus/$t" >"$log" 2>&1
     rc=$?
