@@ -67,5 +67,12 @@ bool cli_tenant_valid(const char *t);
 int cmd_import(cli_t *cli, const cli_command_t *cmd, int argc, char **argv);
 int cmd_report_outstanding(cli_t *cli, const cli_command_t *cmd, int argc, char **argv);
 int cmd_debtor_risk(cli_t *cli, const cli_command_t *cmd, int argc, char **argv);
+int cmd_debtor_show(cli_t *cli, const cli_command_t *cmd, int argc, char **argv);
+int cmd_report_api(cli_t *cli, const cli_command_t *cmd, int argc, char **argv);
+int cmd_reminders_preview(cli_t *cli, const cli_command_t *cmd, int argc, char **argv);
+int cmd_reminders_worklist(cli_t *cli, const cli_command_t *cmd, int argc, char **argv);
+int cmd_credit_check(cli_t *cli, const cli_command_t *cmd, int argc, char **argv);
+/*  dispute open|resolve, promise record, payment record, plan create. */
+int cmd_fact(cli_t *cli, const cli_command_t *cmd, int argc, char **argv);
 
 #endif

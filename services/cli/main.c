@@ -40,6 +40,119 @@ static const cli_command_t s_commands[] = {
       "Prints what the tenant's debtors owe, per currency, from reporting's JSON API\n"
       "(GET /api/v1/outstanding; the API token names the tenant).\n"
       "Environment: CREANCE_REPORTING_HTTP (default 127.0.0.1:8080), CREANCE_TOKEN.\n" },
+#define REPORT_OPTS \
+      "  --as-of DATE     the day the figures are for (default: today)\n" \
+      "  --from DATE, --to DATE  the period of flow KPIs (default: the 90 days to --as-of)\n" \
+      "  --currency CUR   one currency only (default: all, one column or row each)\n"
+#define REPORT_ENV \
+      "--csv prints reporting's own CSV (amounts in minor units), --json its JSON.\n" \
+      "Environment: CREANCE_REPORTING_HTTP (default 127.0.0.1:8080), CREANCE_TOKEN.\n"
+    { "report", "kpis", cmd_report_api,
+      "report kpis [--as-of DATE] [--from DATE] [--to DATE] [--currency CUR] "
+      "[--segment country|kind] [--json|--csv]",
+      "Prints the collection KPIs (outstanding, overdue, aging, DSO simple and count-back,\n"
+      "CEI, recovery rate, days to pay, disputes...; definitions in docs/openapi.yaml),\n"
+      "one line per KPI, one column per currency (GET /api/v1/kpis).\n\n"
+      REPORT_OPTS
+      "  --segment S      split by debtor country or kind\n"
+      REPORT_ENV },
+    { "report", "aging", cmd_report_api,
+      "report aging [--as-of DATE] [--currency CUR] [--segment country|kind] [--json|--csv]",
+      "Prints the open receivables by age bucket (GET /api/v1/aging).\n\n"
+      REPORT_OPTS
+      "  --segment S      split by debtor country or kind\n"
+      REPORT_ENV },
+    { "report", "dso", cmd_report_api,
+      "report dso [--as-of DATE] [--months N] [--currency CUR] [--json|--csv]",
+      "Prints DSO month by month (GET /api/v1/dso).\n\n"
+      REPORT_OPTS
+      "  --months N       how many months back (1..36, default 12)\n"
+      REPORT_ENV },
+    { "report", "forecast", cmd_report_api,
+      "report forecast [--as-of DATE] [--currency CUR] [--json|--csv]",
+      "Prints the 13-week cash-in forecast: what risk expects the open invoices to bring,\n"
+      "week by week from --as-of (GET /api/v1/forecast).\n\n"
+      REPORT_OPTS
+      REPORT_ENV },
+    { "reminders", "preview", cmd_reminders_preview,
+      "reminders preview [--token TOKEN] [--json|--csv]",
+      "Prints what the dunning pass would send today, debtor by debtor, and why: the\n"
+      "level, channel, amount and reason of each reminder, or why a debtor is held\n"
+      "(dispute, plan, promise, quiet hours...). Sends nothing\n"
+      "(GET /api/v1/reminders/preview on reminders).\n"
+      "Environment: CREANCE_REMINDERS_HTTP (default 127.0.0.1:8083), CREANCE_TOKEN.\n" },
+    { "reminders", "worklist", cmd_reminders_worklist,
+      "reminders worklist [--status open|done|all] [--token TOKEN] [--json|--csv]",
+      "Prints the phone tasks of the dunning ladder (GET /api/v1/worklist on reminders).\n\n"
+      "  --status S       open (default), done or all\n"
+      "Environment: CREANCE_REMINDERS_HTTP (default 127.0.0.1:8083), CREANCE_TOKEN.\n" },
+    { "credit", "check", cmd_credit_check,
+      "credit check DEBTOR AMOUNT [--currency CUR] [--external] [--json]",
+      "Asks risk whether to extend AMOUNT more credit to a debtor (CheckCredit over ZeroMQ)\n"
+      "and prints the decision (approve, review or refuse) with its reasons.\n\n"
+      "  DEBTOR           Créance's debtor id (or, with --external, your own)\n"
+      "  AMOUNT           decimal amount, e.g. 2500.00\n"
+      "  --currency CUR   the amount's currency (default EUR)\n"
+      "  --external       DEBTOR is your own external id\n"
+      "Exit 0 whenever risk answered, whatever the decision; 1 if it could not answer.\n"
+      "Environment: CREANCE_RISK_ENDPOINT (default tcp://127.0.0.1:5570).\n" },
+#define FACT_ENV \
+      "  --source NAME    the system the ids belong to (default: csv, as 'creance import')\n" \
+      "Prints intake's answer: recorded (with Créance's id), already recorded (nothing\n" \
+      "changes; exit 0) or rejected with the field and reason (exit 1).\n" \
+      "Environment: CREANCE_INTAKE_ENDPOINT (default tcp://127.0.0.1:5560).\n"
+    { "dispute", "open", cmd_fact,
+      "dispute open INVOICE --id ID [--amount X] [--currency CUR] [--reason TEXT] "
+      "[--date DATE] [--source NAME]",
+      "Records that the debtor disputes an invoice (reminders pause on it).\n\n"
+      "  INVOICE          the invoice's external id\n"
+      "  --id ID          the dispute's id in your system (required)\n"
+      "  --amount X       the disputed part (default: the whole open amount)\n"
+      "  --currency CUR   of --amount (default EUR)\n"
+      "  --reason TEXT    why\n"
+      "  --date DATE      opened on (default: today)\n"
+      FACT_ENV },
+    { "dispute", "resolve", cmd_fact,
+      "dispute resolve ID --outcome upheld|rejected|settled [--date DATE] [--source NAME]",
+      "Records the end of a dispute.\n\n"
+      "  ID               the dispute's id given to 'dispute open --id'\n"
+      "  --outcome O      upheld, rejected or settled (required)\n"
+      "  --date DATE      resolved on (default: today)\n"
+      FACT_ENV },
+    { "promise", "record", cmd_fact,
+      "promise record DEBTOR AMOUNT --id ID --date DATE [--currency CUR] [--invoice INV]... "
+      "[--source NAME]",
+      "Records a debtor's promise to pay AMOUNT by DATE (reminders wait for it).\n\n"
+      "  DEBTOR           the debtor's external id\n"
+      "  --id ID          the promise's id in your system (required)\n"
+      "  --date DATE      the promised day (required)\n"
+      "  --currency CUR   default EUR\n"
+      "  --invoice INV    an invoice the promise covers (repeatable)\n"
+      FACT_ENV },
+    { "payment", "record", cmd_fact,
+      "payment record DEBTOR AMOUNT --id ID [--date DATE] [--currency CUR] [--method M] "
+      "[--invoice INV]... [--source NAME]",
+      "Records a payment received from a debtor, allocated to the invoices named, then to\n"
+      "the oldest due.\n\n"
+      "  DEBTOR           the debtor's external id\n"
+      "  --id ID          the payment's id in your system (required)\n"
+      "  --date DATE      received on (default: today)\n"
+      "  --currency CUR   default EUR\n"
+      "  --method M       transfer, card, direct_debit, cheque...\n"
+      "  --invoice INV    an invoice the payer named, in order (repeatable)\n"
+      FACT_ENV },
+    { "plan", "create", cmd_fact,
+      "plan create DEBTOR --id ID --instalment DATE:AMOUNT... [--invoice INV]... "
+      "[--currency CUR] [--date DATE] [--source NAME]",
+      "Records a payment plan agreed with a debtor (reminders pause while it holds).\n\n"
+      "  DEBTOR           the debtor's external id\n"
+      "  --id ID          the plan's id in your system (required)\n"
+      "  --instalment DATE:AMOUNT  one instalment, in date order (repeatable, at least one),\n"
+      "                   e.g. --instalment 2024-07-31:500.00\n"
+      "  --invoice INV    an invoice the plan covers (repeatable)\n"
+      "  --currency CUR   of the instalments (default EUR)\n"
+      "  --date DATE      agreed on (default: today)\n"
+      FACT_ENV },
     { "debtor", "risk", cmd_debtor_risk,
       "debtor risk ID [--external] [--json|--csv]",
       "Prints a debtor's risk score, grade, outstanding and overdue amounts and the\n"
@@ -48,6 +161,17 @@ static const cli_command_t s_commands[] = {
       "  ID            Créance's debtor id\n"
       "  --external    ID is your own external id for the debtor\n"
       "Environment: CREANCE_RISK_ENDPOINT (default tcp://127.0.0.1:5570).\n" },
+    { "debtor", "show", cmd_debtor_show,
+      "debtor show ID [--token TOKEN] [--json|--csv]",
+      "Prints a debtor: name, balance per currency, open invoices (with their days late and\n"
+      "disputed part), the risk score and its factors, and the last 20 reminders.\n"
+      "From reporting (GET /api/v1/debtors/ID), risk (GetDebtorRisk) and reminders\n"
+      "(GET /api/v1/reminders?debtor_id=ID); the token names the tenant.\n"
+      "--csv prints the open invoices only. Plans and promises are not shown: no service\n"
+      "serves them per debtor yet.\n\n"
+      "  ID            Créance's debtor id\n"
+      "Environment: CREANCE_REPORTING_HTTP, CREANCE_REMINDERS_HTTP, CREANCE_RISK_ENDPOINT,\n"
+      "CREANCE_TOKEN.\n" },
 };
 
 #define NCOMMANDS (sizeof s_commands / sizeof s_commands[0])

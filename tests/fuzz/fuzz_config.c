@@ -108,18 +108,18 @@ static void s_config_value(const char *text)
         config_mask(text, secret, masked, sizeof masked);
         CHECK(memchr(masked, 0, sizeof masked));
     }
-    /* A URL's password never shows: scheme://user:PASSWORD@host. */
+    /* A URL's password never shows: scheme://user:PASSWORD@host becomes
+       exactly scheme://user:****@host, whatever the password looks like
+       (a containment test would be fooled by a password that resembles
+       the rest of the URL, as the fuzzer showed with "s://:s://:***@w"). */
     const char *scheme = strstr(text, "://");
     const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
     const char *colon = scheme && at ? memchr(scheme + 3, ':', (size_t) (at - scheme - 3)) : NULL;
-    if (colon && at - colon > 8) {
-        char big[MAX_TEXT + 64];
+    if (colon) {
+        char big[MAX_TEXT + 64], expect[MAX_TEXT + 64];
         config_mask(text, false, big, sizeof big);
-        char secret[MAX_TEXT];
-        snprintf(secret, sizeof secret, "%.*s", (int) (at - colon - 1), colon + 1);
-        if (!strstr(text, "****"))
-            CHECK(strstr(big, secret) == NULL || strstr(at, secret) != NULL
-                  || strstr(text, secret) < colon);
+        snprintf(expect, sizeof expect, "%.*s:****%s", (int) (colon - text), text, at);
+        CHECK(strcmp(big, expect) == 0);
     }
 }
 
