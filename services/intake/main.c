@@ -9,6 +9,7 @@
     transaction (intake.h); replies go out after COMMIT, then the events
     are published. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "bus.h"
 #include "db.h"
@@ -17,6 +18,7 @@
 #include "intake.h"
 #include "log.h"
 #include "service.h"
+#include "watch.h"
 #include "web.h"
 #include "webhook.h"
 
@@ -26,6 +28,13 @@ static const config_entry_t s_config[] = {
     { "CREANCE_INTAKE_HTTP", "127.0.0.1:8081", false,
       "webhooks (POST /api/v1/intake, /api/v1/stripe/<tenant>), health and metrics (host:port)" },
     { "CREANCE_INTAKE_MAX_BATCH", "5000", false, "most items accepted in one IntakeBatch" },
+    { "CREANCE_INTAKE_WATCH_MS", "60000", false,
+      "how often the watcher decides promise and plan outcomes (ms; also at start and after payments)" },
+    { "CREANCE_PROMISE_GRACE_DAYS", "3", false, "days after the promised date before a promise is broken" },
+    { "CREANCE_INSTALMENT_GRACE_DAYS", "3", false, "days after its due date before an instalment is missed" },
+    { "CREANCE_PLAN_DEFAULT_MISSED", "2", false, "missed instalments that default a payment plan" },
+    { "CREANCE_PLAN_DEFAULT_DAYS", "30", false,
+      "days a missed instalment may stay unpaid (after its grace) before the plan defaults" },
     { NULL, NULL, false, NULL }
 };
 
@@ -41,8 +50,76 @@ typedef struct {
     db_t *db;
     bus_t *bus;
     intake_t *intake;
+    intake_watch_t *watch;
     zsock_t *router;
 } app_t;
+
+/*  The first watcher pass waits this long after start: the PUB socket's
+    connection to the broker must be up, or the events would reach
+    subscribers only through their event_log catch-up. */
+#define WATCH_FIRST_MS 1000
+
+static long
+s_config_int(config_t *config, const char *name, long dflt, long min)
+{
+    long n = config_get_int(config, name, dflt);
+    if (n < min) {
+        log_warn("config %s=%ld must be at least %ld; using %ld", name, n, min, dflt);
+        n = dflt;
+    }
+    return n;
+}
+
+static intake_watch_rules_t
+s_watch_rules(config_t *config)
+{
+    intake_watch_rules_t rules = {
+        .promise_grace_days = (int32_t) s_config_int(config, "CREANCE_PROMISE_GRACE_DAYS", 3, 0),
+        .instalment_grace_days = (int32_t) s_config_int(config, "CREANCE_INSTALMENT_GRACE_DAYS", 3, 0),
+        .default_missed = (int32_t) s_config_int(config, "CREANCE_PLAN_DEFAULT_MISSED", 2, 1),
+        .default_days = (int32_t) s_config_int(config, "CREANCE_PLAN_DEFAULT_DAYS", 30, 0),
+    };
+    return rules;
+}
+
+static int
+s_on_watch_timer(zloop_t *loop, int timer_id, void *arg)
+{
+    app_t *app = arg;
+    if (!service_stopping())
+        intake_watch_run(app->watch, "timer");
+    return 0;
+}
+
+static int
+s_on_watch_first(zloop_t *loop, int timer_id, void *arg)
+{
+    app_t *app = arg;
+    if (!service_stopping())
+        intake_watch_run(app->watch, "start");
+    return 0;
+}
+
+/*  After a committed burst: the tenants whose requests recorded payments
+    (the watcher then looks only at the debtors with new payments). */
+static void
+s_watch_after_burst(app_t *app, intake_request_t **reqs, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        const intake_request_t *req = reqs[k];
+        if (req->error || req->accepted == 0 || !req->batch->tenant)
+            continue;
+        bool payments = false;
+        for (size_t i = 0; !payments && i < req->batch->n_items; i++)
+            payments = req->batch->items[i]->fact_case == CREANCE__INTAKE_ITEM__FACT_PAYMENT
+                    && req->results[i].status == CREANCE__ITEM_STATUS__ACCEPTED;
+        bool again = false;                     /* this tenant already looked at */
+        for (size_t j = 0; payments && !again && j < k; j++)
+            again = reqs[j]->batch->tenant && !strcmp(reqs[j]->batch->tenant, req->batch->tenant);
+        if (payments && !again)
+            intake_watch_tenant_payments(app->watch, req->batch->tenant);
+    }
+}
 
 static long
 s_max_batch(config_t *config)
@@ -78,13 +155,16 @@ s_on_request(zloop_t *loop, zsock_t *sock, void *arg)
     }
     if (n == 0)
         return 0;
-    intake_process(app->intake, reqs, n);
+    int committed = intake_process(app->intake, reqs, n);
     for (size_t k = 0; k < n; k++) {
         intake_endpoint_reply(sock, reqs[k]);
         intake_request_done(app->intake, reqs[k]);
-        intake_request_destroy(&reqs[k]);
     }
     intake_publish(app->intake, app->bus);
+    if (committed == 0)
+        s_watch_after_burst(app, reqs, n);
+    for (size_t k = 0; k < n; k++)
+        intake_request_destroy(&reqs[k]);
     return 0;
 }
 
@@ -117,6 +197,8 @@ s_reload(void *arg)
 {
     app_t *app = arg;
     intake_set_max_batch(app->intake, s_max_batch(app->config));
+    intake_watch_rules_t rules = s_watch_rules(app->config);
+    intake_watch_set_rules(app->watch, &rules);
 }
 
 int
@@ -136,6 +218,8 @@ main(void)
     if (!app.db || !app.bus)
         goto done;
     app.intake = intake_new(app.db, s_max_batch(app.config));
+    intake_watch_rules_t rules = s_watch_rules(app.config);
+    app.watch = intake_watch_new(app.db, app.bus, &rules);
 
     const char *endpoint = config_get(app.config, "CREANCE_INTAKE_ENDPOINT");
     app.router = zsock_new(ZMQ_ROUTER);
@@ -156,6 +240,10 @@ main(void)
     zloop_t *loop = service_loop(service);
     if (zloop_reader(loop, app.router, s_on_request, &app) != 0 || http_server_attach(http, loop))
         goto done;
+    long watch_ms = s_config_int(app.config, "CREANCE_INTAKE_WATCH_MS", 60000, 1);
+    if (zloop_timer(loop, WATCH_FIRST_MS, 1, s_on_watch_first, &app) < 0
+        || zloop_timer(loop, (size_t) watch_ms, 0, s_on_watch_timer, &app) < 0)
+        goto done;
     service_on_drain(service, s_drain, &app);
     service_on_reload(service, s_reload, &app);
     log_info("intake ready endpoint=%s http=%s port=%d max_batch=%ld", endpoint, addr,
@@ -165,6 +253,7 @@ main(void)
 done:
     http_server_destroy(&http);
     zsock_destroy(&app.router);
+    intake_watch_destroy(&app.watch);
     intake_destroy(&app.intake);
     bus_destroy(&app.bus);
     db_destroy(&app.db);
