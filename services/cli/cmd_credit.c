@@ -14,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_RISK "tcp://127.0.0.1:5570"
-
 enum { O_EXTERNAL = 1, O_CURRENCY };
 
 static const cli_option_t s_options[] = {
@@ -99,28 +97,12 @@ cmd_credit_check(cli_t *cli, const cli_command_t *cmd, int argc, char **argv)
     Creance__Query q = CREANCE__QUERY__INIT;
     q.query_case = CREANCE__QUERY__QUERY_CHECK_CREDIT;
     q.check_credit = &check;
-    size_t len = creance__query__get_packed_size(&q);
-    uint8_t *req = malloc(len ? len : 1);
-    creance__query__pack(&q, req);
-    const char *endpoint = cli_env("CREANCE_RISK_ENDPOINT", DEFAULT_RISK);
-    uint8_t *data;
-    size_t data_len;
-    char error[256];
-    rc = cli_zmq_call(endpoint, req, len, cli->timeout_s, &data, &data_len, error, sizeof error);
-    free(req);
-    if (rc != 0)
-        return cli_fail(cli, "risk unreachable at %s: %s", endpoint, error);
-    Creance__QueryReply *reply = creance__query_reply__unpack(NULL, data_len, data);
-    free(data);
-    if (!reply || reply->reply_case != CREANCE__QUERY_REPLY__REPLY_CREDIT_ANSWER) {
-        if (reply)
-            creance__query_reply__free_unpacked(reply, NULL);
-        return cli_fail(cli, "risk at %s gave an answer that is not a CreditAnswer", endpoint);
-    }
+    Creance__QueryReply *reply;
+    rc = cli_risk_query(cli, &q, CREANCE__QUERY_REPLY__REPLY_CREDIT_ANSWER, &reply);
+    if (rc != CLI_OK)
+        return rc;
     const Creance__CreditAnswer *a = reply->credit_answer;
-    if (a->error && *a->error)
-        rc = cli_fail(cli, "risk refused the query: %s", a->error);
-    else if (cli->json) {
+    if (cli->json) {
         json_t *reasons = json_array();
         for (size_t i = 0; i < a->n_reasons; i++)
             json_array_append_new(reasons, json_string(a->reasons[i]));

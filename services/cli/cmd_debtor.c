@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_RISK "tcp://127.0.0.1:5570"
-
 enum { O_EXTERNAL = 1 };
 
 static const cli_option_t s_options[] = {
@@ -77,28 +75,12 @@ cmd_debtor_risk(cli_t *cli, const cli_command_t *cmd, int argc, char **argv)
     Creance__Query q = CREANCE__QUERY__INIT;
     q.query_case = CREANCE__QUERY__QUERY_GET_DEBTOR_RISK;
     q.get_debtor_risk = &get;
-    size_t len = creance__query__get_packed_size(&q);
-    uint8_t *req = malloc(len ? len : 1);
-    creance__query__pack(&q, req);
-    const char *endpoint = cli_env("CREANCE_RISK_ENDPOINT", DEFAULT_RISK);
-    uint8_t *data;
-    size_t data_len;
-    char error[256];
-    rc = cli_zmq_call(endpoint, req, len, cli->timeout_s, &data, &data_len, error, sizeof error);
-    free(req);
-    if (rc != 0)
-        return cli_fail(cli, "risk unreachable at %s: %s", endpoint, error);
-    Creance__QueryReply *reply = creance__query_reply__unpack(NULL, data_len, data);
-    free(data);
-    if (!reply || reply->reply_case != CREANCE__QUERY_REPLY__REPLY_DEBTOR_RISK) {
-        if (reply)
-            creance__query_reply__free_unpacked(reply, NULL);
-        return cli_fail(cli, "risk at %s gave an answer that is not a DebtorRisk", endpoint);
-    }
+    Creance__QueryReply *reply;
+    rc = cli_risk_query(cli, &q, CREANCE__QUERY_REPLY__REPLY_DEBTOR_RISK, &reply);
+    if (rc != CLI_OK)
+        return rc;
     const Creance__DebtorRisk *r = reply->debtor_risk;
-    if (r->error && *r->error)
-        rc = cli_fail(cli, "risk refused the query: %s", r->error);
-    else if (!r->found)
+    if (!r->found)
         rc = cli_fail(cli, "debtor %s not found for tenant %s", pos[0], cli->tenant);
     else {
         char outstanding[64], overdue[64];
@@ -157,39 +139,13 @@ cmd_debtor_risk(cli_t *cli, const cli_command_t *cmd, int argc, char **argv)
 static int
 s_query_risk(const cli_t *cli, const char *tenant, long long id, Creance__QueryReply **reply)
 {
-    *reply = NULL;
     Creance__GetDebtorRisk get = CREANCE__GET_DEBTOR_RISK__INIT;
     get.tenant = (char *) tenant;
     get.debtor_id = id;
     Creance__Query q = CREANCE__QUERY__INIT;
     q.query_case = CREANCE__QUERY__QUERY_GET_DEBTOR_RISK;
     q.get_debtor_risk = &get;
-    size_t len = creance__query__get_packed_size(&q);
-    uint8_t *req = malloc(len ? len : 1);
-    creance__query__pack(&q, req);
-    const char *endpoint = cli_env("CREANCE_RISK_ENDPOINT", DEFAULT_RISK);
-    uint8_t *data;
-    size_t data_len;
-    char error[256];
-    int rc = cli_zmq_call(endpoint, req, len, cli->timeout_s, &data, &data_len, error,
-                          sizeof error);
-    free(req);
-    if (rc != 0)
-        return cli_fail(cli, "risk unreachable at %s: %s", endpoint, error);
-    Creance__QueryReply *r = creance__query_reply__unpack(NULL, data_len, data);
-    free(data);
-    if (!r || r->reply_case != CREANCE__QUERY_REPLY__REPLY_DEBTOR_RISK) {
-        if (r)
-            creance__query_reply__free_unpacked(r, NULL);
-        return cli_fail(cli, "risk at %s gave an answer that is not a DebtorRisk", endpoint);
-    }
-    if (r->debtor_risk->error && *r->debtor_risk->error) {
-        rc = cli_fail(cli, "risk refused the query: %s", r->debtor_risk->error);
-        creance__query_reply__free_unpacked(r, NULL);
-        return rc;
-    }
-    *reply = r;
-    return CLI_OK;
+    return cli_risk_query(cli, &q, CREANCE__QUERY_REPLY__REPLY_DEBTOR_RISK, reply);
 }
 
 static const char *

@@ -265,3 +265,40 @@ done:
     zsock_destroy(&sock);
     return rc;
 }
+
+int
+cli_risk_query(const cli_t *cli, const Creance__Query *q,
+               Creance__QueryReply__ReplyCase want, Creance__QueryReply **reply)
+{
+    *reply = NULL;
+    const char *want_name = want == CREANCE__QUERY_REPLY__REPLY_DEBTOR_RISK ? "DebtorRisk"
+                                                                          : "CreditAnswer";
+    size_t len = creance__query__get_packed_size(q);
+    uint8_t *req = malloc(len ? len : 1);
+    creance__query__pack(q, req);
+    const char *endpoint = cli_env("CREANCE_RISK_ENDPOINT", "tcp://127.0.0.1:5570");
+    uint8_t *data;
+    size_t data_len;
+    char error[256];
+    int rc = cli_zmq_call(endpoint, req, len, cli->timeout_s, &data, &data_len, error,
+                          sizeof error);
+    free(req);
+    if (rc != 0)
+        return cli_fail(cli, "risk unreachable at %s: %s", endpoint, error);
+    Creance__QueryReply *r = creance__query_reply__unpack(NULL, data_len, data);
+    free(data);
+    if (!r || r->reply_case != want) {
+        if (r)
+            creance__query_reply__free_unpacked(r, NULL);
+        return cli_fail(cli, "risk at %s gave an answer that is not a %s", endpoint, want_name);
+    }
+    const char *refused = want == CREANCE__QUERY_REPLY__REPLY_DEBTOR_RISK ? r->debtor_risk->error
+                                                                        : r->credit_answer->error;
+    if (refused && *refused) {
+        rc = cli_fail(cli, "risk refused the query: %s", refused);
+        creance__query_reply__free_unpacked(r, NULL);
+        return rc;
+    }
+    *reply = r;
+    return CLI_OK;
+}

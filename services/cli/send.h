@@ -6,6 +6,8 @@
 #ifndef CLI_SEND_H
 #define CLI_SEND_H
 
+#include "cli.h"
+#include "creance.pb-c.h"
 #include "import.h"
 
 #include <stdbool.h>
@@ -51,5 +53,12 @@ void import_outcome_free(import_outcome_t *out);
     malformed reply. */
 int cli_zmq_call(const char *endpoint, const uint8_t *req, size_t req_len, int timeout_s,
                  uint8_t **reply, size_t *reply_len, char *error, size_t error_len);
+
+/*  One query to risk (CREANCE_RISK_ENDPOINT) expecting a DebtorRisk or a
+    CreditAnswer (`want`). Returns CLI_OK with *reply (free with
+    creance__query_reply__free_unpacked), or the exit status after printing
+    why: risk unreachable, an answer of another kind, or risk's refusal. */
+int cli_risk_query(const cli_t *cli, const Creance__Query *q,
+                   Creance__QueryReply__ReplyCase want, Creance__QueryReply **reply);
 
 #endif

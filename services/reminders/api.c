@@ -77,71 +77,10 @@ const char *rem_api_health(void *arg)
 
 /* ------------------------------------------------------------ the dunning API */
 
-#include <strings.h>
+#include "auth.h"
 #include "delivery.h"
 #include "dunning.h"
 #include "tzlocal.h"
-
-const char *rem_bearer_token(const char *header, char token[REM_TOKEN_MAX + 1])
-{
-    if (!header || !*header)
-        return "missing; expected 'Bearer <token>'";
-    if (strncasecmp(header, "Bearer", 6) != 0 || (header[6] != ' ' && header[6] != '\t'))
-        return "expected 'Bearer <token>'";
-    const char *p = header + 6;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    size_t n = strlen(p);
-    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-        n--;
-    if (n == 0)
-        return "empty token; expected 'Bearer <token>'";
-    if (n > REM_TOKEN_MAX)
-        return "token too long";
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char) p[i] < 0x21 || (unsigned char) p[i] > 0x7e)
-            return "token has characters that are not printable ASCII";
-    memcpy(token, p, n);
-    token[n] = '\0';
-    return NULL;
-}
-
-/*  The token's tenant into `tenant`; false after answering 401/503. */
-static bool authorise(rem_api_t *api, const http_request_t *req, http_response_t *res,
-                      char tenant[64])
-{
-    char token[REM_TOKEN_MAX + 1];
-    const char *why = rem_bearer_token(http_header(req, "Authorization"), token);
-    const char *code = "malformed";
-    if (!why) {
-        const char *p[] = { token };
-        PGresult *r = db_exec(api->db,
-            "SELECT tenant FROM api_tokens WHERE token_hash = sha256(convert_to($1, 'UTF8'))"
-            " AND revoked_at IS NULL", 1, p);
-        if (!r) {
-            http_reply_error(res, 503, "database", "unavailable");
-            return false;
-        }
-        if (PQntuples(r) == 1) {
-            snprintf(tenant, 64, "%s", PQgetvalue(r, 0, 0));
-            PQclear(r);
-            return true;
-        }
-        PQclear(r);
-        why = "unknown or revoked token";
-        code = "unknown";
-    }
-    char labels[64];
-    snprintf(labels, sizeof labels, "reason=\"%s\"", code);
-    metric_inc(metrics_counter("creance_reminders_auth_failures_total",
-                               "API requests refused for their Authorization header, by reason", labels));
-    http_reply_error(res, 401, "Authorization", why);
-    free(res->extra_header_name);
-    free(res->extra_header_value);
-    res->extra_header_name = strdup("WWW-Authenticate");
-    res->extra_header_value = strdup("Bearer");
-    return false;
-}
 
 static bool int_param(const http_request_t *req, http_response_t *res, const char *name,
                       long lo, long hi, long *out)
@@ -165,7 +104,7 @@ void rem_api_preview(const http_request_t *req, http_response_t *res, void *arg)
 {
     rem_api_t *api = arg;
     char tenant[64];
-    if (!authorise(api, req, res, tenant))
+    if (!auth_tenant(api->db, req, res, tenant))
         return;
     int32_t today = date_today();
     int64_t now_s = rem_now_seconds();
@@ -200,7 +139,7 @@ void rem_api_reminders(const http_request_t *req, http_response_t *res, void *ar
 {
     rem_api_t *api = arg;
     char tenant[64];
-    if (!authorise(api, req, res, tenant))
+    if (!auth_tenant(api->db, req, res, tenant))
         return;
     long debtor = 0, limit = 100;
     if (!int_param(req, res, "debtor_id", 1, INT64_MAX > LONG_MAX ? LONG_MAX : LONG_MAX, &debtor)
@@ -242,7 +181,7 @@ void rem_api_worklist(const http_request_t *req, http_response_t *res, void *arg
 {
     rem_api_t *api = arg;
     char tenant[64];
-    if (!authorise(api, req, res, tenant))
+    if (!auth_tenant(api->db, req, res, tenant))
         return;
     const char *status = http_query(req, "status");
     if (status && strcmp(status, "open") && strcmp(status, "done") && strcmp(status, "all")) {
@@ -287,7 +226,7 @@ void rem_api_bounces(const http_request_t *req, http_response_t *res, void *arg)
 {
     rem_api_t *api = arg;
     char tenant[64];
-    if (!authorise(api, req, res, tenant))
+    if (!auth_tenant(api->db, req, res, tenant))
         return;
     json_t *o = json_body(req, res);
     if (!o)
@@ -314,7 +253,7 @@ void rem_api_optouts(const http_request_t *req, http_response_t *res, void *arg)
 {
     rem_api_t *api = arg;
     char tenant[64];
-    if (!authorise(api, req, res, tenant))
+    if (!auth_tenant(api->db, req, res, tenant))
         return;
     json_t *o = json_body(req, res);
     if (!o)
@@ -358,7 +297,7 @@ void rem_api_limitation(const http_request_t *req, http_response_t *res, void *a
 {
     rem_api_t *api = arg;
     char tenant[64];
-    if (!authorise(api, req, res, tenant))
+    if (!auth_tenant(api->db, req, res, tenant))
         return;
     long days = -1;
     if (!int_param(req, res, "days", 0, 3650, &days))

@@ -66,11 +66,6 @@ void rem_api_bounces(const http_request_t *req, http_response_t *res, void *arg)
 void rem_api_optouts(const http_request_t *req, http_response_t *res, void *arg);
 void rem_api_limitation(const http_request_t *req, http_response_t *res, void *arg);
 
-#define REM_TOKEN_MAX 256
-/*  Pure: the token of an "Authorization: Bearer <token>" header, or NULL
-    and the reason. */
-const char *rem_bearer_token(const char *header, char token[REM_TOKEN_MAX + 1]);
-
 /*  http_health_fn: "database unavailable", "catching up" or NULL. */
 const char *rem_api_health(void *arg);
 

@@ -7,7 +7,7 @@
             totals sorted by currency; empty when nothing was invoiced yet.
         401 {"error":{"field":"Authorization","reason":...}} and
             WWW-Authenticate: Bearer, counted in
-            creance_reporting_auth_failures_total{reason}.
+            creance_api_auth_failures_total{reason} (common/auth.h).
         503 {"error":{"field":"database","reason":"unavailable"}}.
 
     The token names the tenant: api_tokens holds SHA-256 digests of tokens,
@@ -21,26 +21,10 @@
 #include "db.h"
 #include "http.h"
 
-/*  Longest accepted bearer token; longer ones are refused before any query. */
-#define RPT_TOKEN_MAX 256
-
 typedef struct {
     db_t *db;
     consumer_t *consumer;           /* for readiness; may be NULL in tests */
 } rpt_api_t;
-
-/*  Pure. Extracts the token from an Authorization header value
-    ("Bearer <token>", scheme case-insensitive). Returns NULL and fills
-    `token` (RPT_TOKEN_MAX + 1 bytes), or the reason it is refused. `code`
-    gets the short metric label ("missing", "malformed"). */
-const char *rpt_bearer_token(const char *header, char token[RPT_TOKEN_MAX + 1],
-                             const char **code);
-
-/*  The tenant of the request's bearer token, into `tenant` (64 bytes).
-    On failure replies 401 (or 503 when the database is down) into `res`
-    and returns false. */
-bool rpt_api_authenticate(rpt_api_t *api, const http_request_t *req, http_response_t *res,
-                          char tenant[64]);
 
 /*  http_handler_fn; arg is the rpt_api_t. */
 void rpt_api_outstanding(const http_request_t *req, http_response_t *res, void *arg);

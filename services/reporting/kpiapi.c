@@ -2,6 +2,7 @@
     tables (0040_reporting_kpis.sql) with a few grouped sums; the arithmetic
     is kpi.c. See kpiapi.h and docs/openapi.yaml. */
 #include "kpiapi.h"
+#include "auth.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -137,7 +138,7 @@ static bool request_params(void *arg, const http_request_t *req, http_response_t
                            params_t *p)
 {
     memset(p, 0, sizeof *p);
-    if (!rpt_api_authenticate(arg, req, res, p->tenant))
+    if (!auth_tenant(((rpt_api_t *) arg)->db, req, res, p->tenant))
         return false;
     const char *s;
     int32_t as_of = date_today();

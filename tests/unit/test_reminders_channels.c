@@ -90,20 +90,6 @@ static void test_pdf_text(void **state)
     free(pdf);
 }
 
-static void test_bearer_token(void **state)
-{
-    char t[REM_TOKEN_MAX + 1];
-    assert_null(rem_bearer_token("Bearer abc.DEF_1", t));
-    assert_string_equal(t, "abc.DEF_1");
-    assert_null(rem_bearer_token("bearer   tok  ", t));
-    assert_string_equal(t, "tok");
-    assert_non_null(rem_bearer_token(NULL, t));
-    assert_non_null(rem_bearer_token("Basic abc", t));
-    assert_non_null(rem_bearer_token("Bearer ", t));
-    assert_non_null(rem_bearer_token("Bearer a b", t));
-    assert_non_null(rem_bearer_token("Bearerabc", t));
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -111,7 +97,6 @@ int main(void)
         cmocka_unit_test(test_backoff),
         cmocka_unit_test(test_outbox_write_replaces_whole_files),
         cmocka_unit_test(test_pdf_text),
-        cmocka_unit_test(test_bearer_token),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,66 +10,6 @@
 #include "../../services/reporting/api.h"
 #include "../../services/reporting/dashboard.h"
 
-static void accepted(const char *header, const char *expect)
-{
-    char token[RPT_TOKEN_MAX + 1];
-    const char *code = "unset";
-    const char *why = rpt_bearer_token(header, token, &code);
-    if (why)
-        fail_msg("'%s' refused: %s", header, why);
-    assert_null(code);
-    assert_string_equal(token, expect);
-}
-
-static void refused(const char *header, const char *expect_code)
-{
-    char token[RPT_TOKEN_MAX + 1];
-    const char *code = NULL;
-    const char *why = rpt_bearer_token(header, token, &code);
-    if (!why)
-        fail_msg("'%s' accepted", header ? header : "(null)");
-    assert_true(strlen(why) > 0);
-    assert_string_equal(code, expect_code);
-}
-
-static void test_bearer_accepted(void **state)
-{
-    accepted("Bearer abc123", "abc123");
-    accepted("bearer abc123", "abc123");
-    accepted("BEARER  tok-en._~+/==", "tok-en._~+/==");
-    accepted("Bearer abc123  ", "abc123");
-    accepted("Bearer\tabc", "abc");
-}
-
-static void test_bearer_refused(void **state)
-{
-    refused(NULL, "missing");
-    refused("", "missing");
-    refused("Basic dXNlcjpwYXNz", "malformed");
-    refused("Bearer", "malformed");
-    refused("Bearerabc", "malformed");
-    refused("Bearer    ", "malformed");
-    refused("Bearer abc def", "malformed");
-    refused("Bearer caf\xc3\xa9", "malformed");
-    refused("Token abc", "malformed");
-}
-
-static void test_bearer_length(void **state)
-{
-    char header[RPT_TOKEN_MAX + 16];
-    strcpy(header, "Bearer ");
-    size_t n = strlen(header);
-    memset(header + n, 'a', RPT_TOKEN_MAX);
-    header[n + RPT_TOKEN_MAX] = '\0';
-    char token[RPT_TOKEN_MAX + 1];
-    const char *code;
-    assert_null(rpt_bearer_token(header, token, &code));
-    assert_int_equal(strlen(token), RPT_TOKEN_MAX);
-    header[n + RPT_TOKEN_MAX] = 'a';
-    header[n + RPT_TOKEN_MAX + 1] = '\0';
-    refused(header, "malformed");
-}
-
 /*  The page must stand alone (no network on the target machines) and carry
     the hooks the browser tests use. */
 static void test_dashboard_self_contained(void **state)
@@ -100,9 +40,6 @@ static void test_dashboard_self_contained(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bearer_accepted),
-        cmocka_unit_test(test_bearer_refused),
-        cmocka_unit_test(test_bearer_length),
         cmocka_unit_test(test_dashboard_self_contained),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
