@@ -92,25 +92,14 @@ intake_fact_register(fact_ctx_t *ctx, int64_t id)
 
 /* ------------------------------------------------------------------ debtor */
 
-/*  What is stored for a debtor, defaults applied: the event carries the
-    same values as the row. */
-typedef struct {
-    int kind;
-    const char *country, *language, *time_zone, *currency;
-    int64_t credit_limit;
-    int32_t terms;
-    num_t kind_s, limit_s, terms_s, assets_s, liabilities_s;
-    char *address_json;
-} debtor_row_t;
-
 static const char *
 s_or(const char *value, const char *dflt)
 {
     return value && *value ? value : dflt;
 }
 
-static void
-s_debtor_row(const Creance__DebtorFact *f, debtor_row_t *row)
+void
+intake_debtor_row(const Creance__DebtorFact *f, debtor_row_t *row)
 {
     row->kind = f->kind == CREANCE__DEBTOR_KIND__CONSUMER ? 2 : 1;
     row->country = s_or(f->country, "FR");
@@ -124,13 +113,6 @@ s_debtor_row(const Creance__DebtorFact *f, debtor_row_t *row)
     /* proto3 cannot tell 0 from absent: 0 means "not given", the default
        terms of 30 days. */
     row->terms = f->payment_terms_days > 0 ? f->payment_terms_days : 30;
-    row->kind_s = s_num(row->kind);
-    row->limit_s = s_num(row->credit_limit);
-    row->terms_s = s_num(row->terms);
-    if (f->current_assets)
-        row->assets_s = s_num(f->current_assets->minor);
-    if (f->current_liabilities)
-        row->liabilities_s = s_num(f->current_liabilities->minor);
 
     json_t *addr = json_object();
     if (f->address) {
@@ -147,19 +129,60 @@ s_debtor_row(const Creance__DebtorFact *f, debtor_row_t *row)
     json_decref(addr);
 }
 
+int
+intake_debtor_event(fact_ctx_t *ctx, const Creance__DebtorFact *f, const debtor_row_t *row,
+                    int64_t id)
+{
+    Creance__Money limit = CREANCE__MONEY__INIT;
+    limit.minor = row->credit_limit;
+    limit.currency = (char *) row->currency;
+    Creance__DebtorCreated d = CREANCE__DEBTOR_CREATED__INIT;
+    d.debtor_id = id;
+    d.external_id = f->external_id;
+    d.legal_name = f->legal_name;
+    d.company_id = f->company_id;
+    d.kind = (Creance__DebtorKind) row->kind;
+    d.country = (char *) row->country;
+    d.language = (char *) row->language;
+    d.time_zone = (char *) row->time_zone;
+    d.email = f->email;
+    d.phone = f->phone;
+    d.address = f->address;
+    d.credit_limit = &limit;
+    d.payment_terms_days = row->terms;
+    d.current_assets = f->current_assets;
+    d.current_liabilities = f->current_liabilities;
+
+    Creance__Envelope env;
+    s_env_begin(ctx, &env);
+    Creance__DebtorUpdated u = CREANCE__DEBTOR_UPDATED__INIT;
+    if (ctx->update) {
+        u.debtor = &d;
+        env.event_case = CREANCE__ENVELOPE__EVENT_DEBTOR_UPDATED;
+        env.debtor_updated = &u;
+    }
+    else {
+        env.event_case = CREANCE__ENVELOPE__EVENT_DEBTOR_CREATED;
+        env.debtor_created = &d;
+    }
+    return s_env_add(ctx, &env);
+}
+
 static fact_rc_t
 s_record_debtor(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id, intake_error_t *err)
 {
     const Creance__DebtorFact *f = item->debtor;
     debtor_row_t row;
-    memset(&row, 0, sizeof row);
-    s_debtor_row(f, &row);
+    intake_debtor_row(f, &row);
+    num_t kind = s_num(row.kind), limit = s_num(row.credit_limit), terms = s_num(row.terms),
+          assets = s_num(f->current_assets ? f->current_assets->minor : 0),
+          liabilities = s_num(f->current_liabilities ? f->current_liabilities->minor : 0);
     const char *params[] = {
         ctx->tenant, ctx->source, f->external_id, f->legal_name, f->company_id,
-        row.kind_s.s, row.country, row.language, row.time_zone, f->email, f->phone,
-        row.address_json, row.currency, row.limit_s.s, row.terms_s.s,
-        f->current_assets ? row.assets_s.s : NULL,
-        f->current_liabilities ? row.liabilities_s.s : NULL,
+        kind.s, row.country, row.language, row.time_zone, f->email, f->phone,
+        row.address_json, row.currency, limit.s, terms.s,
+        f->current_assets ? assets.s : NULL,
+        f->current_liabilities ? liabilities.s : NULL,
     };
     const char *sql = ctx->update
         ? "UPDATE debtors SET legal_name = $4, company_id = $5, kind = $6::smallint, "
@@ -189,57 +212,13 @@ s_record_debtor(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id, i
     PQclear(r);
     if (intake_fact_register(ctx, *id) != 0)
         return FACT_DB_ERROR;
-
-    Creance__Money limit = CREANCE__MONEY__INIT;
-    limit.minor = row.credit_limit;
-    limit.currency = (char *) row.currency;
-    Creance__DebtorCreated d = CREANCE__DEBTOR_CREATED__INIT;
-    d.debtor_id = *id;
-    d.external_id = f->external_id;
-    d.legal_name = f->legal_name;
-    d.company_id = f->company_id;
-    d.kind = (Creance__DebtorKind) row.kind;
-    d.country = (char *) row.country;
-    d.language = (char *) row.language;
-    d.time_zone = (char *) row.time_zone;
-    d.email = f->email;
-    d.phone = f->phone;
-    d.address = f->address;
-    d.credit_limit = &limit;
-    d.payment_terms_days = row.terms;
-    d.current_assets = f->current_assets;
-    d.current_liabilities = f->current_liabilities;
-
-    Creance__Envelope env;
-    s_env_begin(ctx, &env);
-    Creance__DebtorUpdated u = CREANCE__DEBTOR_UPDATED__INIT;
-    if (ctx->update) {
-        u.debtor = &d;
-        env.event_case = CREANCE__ENVELOPE__EVENT_DEBTOR_UPDATED;
-        env.debtor_updated = &u;
-    }
-    else {
-        env.event_case = CREANCE__ENVELOPE__EVENT_DEBTOR_CREATED;
-        env.debtor_created = &d;
-    }
-    return s_env_add(ctx, &env) == 0 ? FACT_RECORDED : FACT_DB_ERROR;
+    return intake_debtor_event(ctx, f, &row, *id) == 0 ? FACT_RECORDED : FACT_DB_ERROR;
 }
 
 /* ------------------------------------------------------- unapplied credit */
 
-/*  Unapplied credit of earlier payments (overpayments) taken by a new
-    invoice, oldest payment first: one PaymentAllocated per payment used. */
-typedef struct {
-    int64_t payment_id;
-    int32_t received;
-    int64_t amount;                 /* taken by the invoice */
-    int64_t left;                   /* the payment's unapplied credit after */
-} credit_use_t;
-
-/*  Finds and applies the credit (rows only; events in s_credit_events).
-    0, or -1 on a database error. */
-static int
-s_take_credit(fact_ctx_t *ctx, int64_t invoice_id, int64_t debtor_id, const Creance__InvoiceFact *f,
+int
+intake_take_credit(fact_ctx_t *ctx, int64_t invoice_id, int64_t debtor_id, const Creance__InvoiceFact *f,
               credit_use_t **uses, size_t *nuses)
 {
     num_t debtor = s_num(debtor_id);
@@ -334,6 +313,28 @@ s_credit_events(fact_ctx_t *ctx, int64_t invoice_id, int64_t debtor_id,
     return 0;
 }
 
+int
+intake_invoice_events(fact_ctx_t *ctx, int64_t invoice_id, int64_t debtor_id,
+                      const Creance__InvoiceFact *f, const credit_use_t *uses, size_t nuses)
+{
+    Creance__InvoiceIssued e = CREANCE__INVOICE_ISSUED__INIT;
+    e.invoice_id = invoice_id;
+    e.debtor_id = debtor_id;
+    e.external_id = f->external_id;
+    e.number = f->number;
+    e.issue_date = f->issue_date;
+    e.due_date = f->due_date;
+    e.amount = f->amount;
+    e.terms_days = f->terms_days;
+    Creance__Envelope env;
+    s_env_begin(ctx, &env);
+    env.event_case = CREANCE__ENVELOPE__EVENT_INVOICE_ISSUED;
+    env.invoice_issued = &e;
+    if (s_env_add(ctx, &env) != 0)
+        return -1;
+    return s_credit_events(ctx, invoice_id, debtor_id, f, uses, nuses);
+}
+
 /* ----------------------------------------------------------------- invoice */
 
 static fact_rc_t
@@ -364,48 +365,21 @@ s_record_invoice(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id, 
     PQclear(r);
     credit_use_t *uses = NULL;
     size_t nuses = 0;
-    if (s_take_credit(ctx, *id, debtor_id, f, &uses, &nuses) != 0
+    if (intake_take_credit(ctx, *id, debtor_id, f, &uses, &nuses) != 0
         || intake_fact_register(ctx, *id) != 0) {
         free(uses);
         return FACT_DB_ERROR;
     }
 
-    Creance__InvoiceIssued e = CREANCE__INVOICE_ISSUED__INIT;
-    e.invoice_id = *id;
-    e.debtor_id = debtor_id;
-    e.external_id = f->external_id;
-    e.number = f->number;
-    e.issue_date = f->issue_date;
-    e.due_date = f->due_date;
-    e.amount = f->amount;
-    e.terms_days = f->terms_days;
-    Creance__Envelope env;
-    s_env_begin(ctx, &env);
-    env.event_case = CREANCE__ENVELOPE__EVENT_INVOICE_ISSUED;
-    env.invoice_issued = &e;
-    int rc = s_env_add(ctx, &env);
-    if (rc == 0)
-        rc = s_credit_events(ctx, *id, debtor_id, f, uses, nuses);
+    int rc = intake_invoice_events(ctx, *id, debtor_id, f, uses, nuses);
     free(uses);
     return rc == 0 ? FACT_RECORDED : FACT_DB_ERROR;
 }
 
 /* ----------------------------------------------------------------- payment */
 
-typedef struct {
-    int64_t invoice_id;
-    int64_t open;                   /* before this payment */
-    int64_t amount;                 /* allocated by this payment */
-    int32_t due;
-} alloc_t;
-
-typedef struct {
-    alloc_t *v;
-    size_t n, cap;
-} allocs_t;
-
-static alloc_t *
-s_alloc_find(allocs_t *a, int64_t invoice_id)
+alloc_t *
+intake_alloc_find(allocs_t *a, int64_t invoice_id)
 {
     for (size_t i = 0; i < a->n; i++)
         if (a->v[i].invoice_id == invoice_id)
@@ -413,12 +387,10 @@ s_alloc_find(allocs_t *a, int64_t invoice_id)
     return NULL;
 }
 
-/*  Allocates up to the invoice's open amount from *remaining. One entry per
-    invoice: an invoice named twice, or named and also oldest, gets one. */
-static void
-s_alloc_take(allocs_t *a, int64_t invoice_id, int64_t open, int32_t due, int64_t *remaining)
+void
+intake_alloc_take(allocs_t *a, int64_t invoice_id, int64_t open, int32_t due, int64_t *remaining)
 {
-    alloc_t *x = s_alloc_find(a, invoice_id);
+    alloc_t *x = intake_alloc_find(a, invoice_id);
     if (!x) {
         if (a->n == a->cap) {
             a->cap = a->cap ? a->cap * 2 : 8;
@@ -481,7 +453,7 @@ s_alloc_named(fact_ctx_t *ctx, const Creance__PaymentFact *f, int64_t debtor_id,
         /* A named invoice already paid or closed takes nothing; the money
            goes on to the oldest due. */
         if (is_open && open > 0 && *remaining > 0)
-            s_alloc_take(a, invoice_id, open, due, remaining);
+            intake_alloc_take(a, invoice_id, open, due, remaining);
     }
     return FACT_RECORDED;
 }
@@ -513,9 +485,9 @@ s_alloc_oldest(fact_ctx_t *ctx, int64_t debtor_id, const char *currency, allocs_
         int rows = PQntuples(r);
         for (int i = 0; i < rows && *remaining > 0; i++) {
             int64_t invoice_id = s_get_i64(r, i, 0);
-            if (s_alloc_find(a, invoice_id))
+            if (intake_alloc_find(a, invoice_id))
                 continue;           /* named, and already given what it could take */
-            s_alloc_take(a, invoice_id, s_get_i64(r, i, 1), s_get_day(r, i, 2), remaining);
+            intake_alloc_take(a, invoice_id, s_get_i64(r, i, 1), s_get_day(r, i, 2), remaining);
         }
         if (rows > 0) {
             snprintf(after_due, sizeof after_due, "%s", PQgetvalue(r, rows - 1, 2));
@@ -541,8 +513,8 @@ s_array(const allocs_t *a, bool amounts)
     return s;
 }
 
-static fact_rc_t
-s_payment_events(fact_ctx_t *ctx, const Creance__PaymentFact *f, int64_t payment_id,
+fact_rc_t
+intake_payment_events(fact_ctx_t *ctx, const Creance__PaymentFact *f, int64_t payment_id,
                  int64_t debtor_id, const allocs_t *a, int64_t remaining)
 {
     Creance__PaymentReceived rec = CREANCE__PAYMENT_RECEIVED__INIT;
@@ -666,7 +638,7 @@ s_record_payment(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id, 
         free(a.v);
         return FACT_DB_ERROR;
     }
-    rc = s_payment_events(ctx, f, *id, debtor_id, &a, remaining);
+    rc = intake_payment_events(ctx, f, *id, debtor_id, &a, remaining);
     free(a.v);
     return rc;
 }
@@ -1211,11 +1183,11 @@ s_record_reversal(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id,
         if (strcmp(status, "open") != 0 && strcmp(status, "paid") != 0)
             continue;
         int64_t invoice_id = s_get_i64(r, i, 0);
-        alloc_t *x = s_alloc_find(&a, invoice_id);
+        alloc_t *x = intake_alloc_find(&a, invoice_id);
         if (!x) {
             int64_t remaining = 0;
-            s_alloc_take(&a, invoice_id, s_get_i64(r, i, 2), s_get_day(r, i, 3), &remaining);
-            x = s_alloc_find(&a, invoice_id);
+            intake_alloc_take(&a, invoice_id, s_get_i64(r, i, 2), s_get_day(r, i, 3), &remaining);
+            x = intake_alloc_find(&a, invoice_id);
         }
         x->amount += s_get_i64(r, i, 1);
     }

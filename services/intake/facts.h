@@ -51,4 +51,64 @@ const fact_handler_t *intake_fact_handler(Creance__IntakeItem__FactCase fact_cas
     update, replaces its content hash). 0 or -1. */
 int intake_fact_register(fact_ctx_t *ctx, int64_t id);
 
+/* ------------------------------------------------------------------------
+    What the item-by-item handlers and the set-based path (bulk.h) share:
+    the debtor row with its defaults, the unapplied credit a new invoice
+    takes, the allocation of a payment, and the events of each. */
+
+/*  A debtor as stored, defaults applied; the event carries the same
+    values. address_json is malloc'd: the caller frees it. */
+typedef struct {
+    int kind;                       /* 1 business, 2 consumer */
+    const char *country, *language, *time_zone, *currency;
+    int64_t credit_limit;
+    int32_t terms;
+    char *address_json;
+} debtor_row_t;
+
+void intake_debtor_row(const Creance__DebtorFact *f, debtor_row_t *row);
+/*  DebtorCreated, or DebtorUpdated when ctx->update. 0 or -1. */
+int  intake_debtor_event(fact_ctx_t *ctx, const Creance__DebtorFact *f, const debtor_row_t *row,
+                         int64_t id);
+
+/*  Unapplied credit of earlier payments (overpayments) taken by a new
+    invoice, oldest payment first: one PaymentAllocated per payment used. */
+typedef struct {
+    int64_t payment_id;
+    int32_t received;
+    int64_t amount;                 /* taken by the invoice */
+    int64_t left;                   /* the payment's unapplied credit after */
+} credit_use_t;
+
+/*  Finds and applies the credit of the invoice's debtor (rows only);
+    *uses is malloc'd. 0, or -1 on a database error. */
+int intake_take_credit(fact_ctx_t *ctx, int64_t invoice_id, int64_t debtor_id,
+                       const Creance__InvoiceFact *f, credit_use_t **uses, size_t *nuses);
+/*  InvoiceIssued, then one PaymentAllocated per credit use. 0 or -1. */
+int intake_invoice_events(fact_ctx_t *ctx, int64_t invoice_id, int64_t debtor_id,
+                          const Creance__InvoiceFact *f, const credit_use_t *uses, size_t nuses);
+
+/*  A payment's allocation, one entry per invoice. */
+typedef struct {
+    int64_t invoice_id;
+    int64_t open;                   /* before this payment */
+    int64_t amount;                 /* allocated by this payment */
+    int32_t due;
+} alloc_t;
+
+typedef struct {
+    alloc_t *v;
+    size_t n, cap;
+} allocs_t;
+
+alloc_t *intake_alloc_find(allocs_t *a, int64_t invoice_id);
+/*  Allocates up to the invoice's open amount from *remaining. One entry per
+    invoice: an invoice named twice, or named and also oldest, gets one. */
+void intake_alloc_take(allocs_t *a, int64_t invoice_id, int64_t open, int32_t due,
+                       int64_t *remaining);
+/*  PaymentReceived then PaymentAllocated (entries with amount 0 dropped by
+    the caller). */
+fact_rc_t intake_payment_events(fact_ctx_t *ctx, const Creance__PaymentFact *f, int64_t payment_id,
+                                int64_t debtor_id, const allocs_t *a, int64_t remaining);
+
 #endif

@@ -1,5 +1,6 @@
 /*  intake: a burst of IntakeBatch requests in one transaction. */
 #include "intake.h"
+#include "bulk.h"
 #include "facts.h"
 #include "validate.h"
 #include "dates.h"
@@ -23,9 +24,12 @@ struct intake_t {
     size_t nseg, capseg;
     bool committed;                 /* events committed, not yet published */
     zhashx_t *recorded;             /* idempotency keys recorded in this burst */
+    bulk_t *bulk;                   /* the run of new items in hand (bulk.h) */
+    bool use_bulk;                  /* configuration: runs recorded set-based */
+    bool bulk_now;                  /* this attempt at the burst uses runs */
     uint8_t *buf;                   /* an item's encoding, for its hash */
     size_t cap;
-    metric_t *accepted, *duplicate, *rejected, *seconds, *published;
+    metric_t *accepted, *duplicate, *rejected, *seconds, *published, *redone, *bulk_items;
 };
 
 /* ---------------------------------------------------------------- requests */
@@ -166,6 +170,8 @@ intake_new(db_t *db, long max_batch)
     self->max_batch = max_batch;
     s_seg_begin(self);
     self->recorded = zhashx_new();
+    self->bulk = bulk_new();
+    self->use_bulk = true;
     const char *items_help = "intake items by outcome";
     self->accepted = metrics_counter("creance_intake_items_total", items_help, "status=\"accepted\"");
     self->duplicate = metrics_counter("creance_intake_items_total", items_help, "status=\"duplicate\"");
@@ -174,6 +180,11 @@ intake_new(db_t *db, long max_batch)
                                       "time from receiving a batch to replying", NULL);
     self->published = metrics_counter("creance_intake_events_published_total",
                                       "ledger events published after commit", NULL);
+    self->redone = metrics_counter("creance_intake_bursts_redone_total",
+                                   "bursts whose set-based recording failed and were redone "
+                                   "item by item", NULL);
+    self->bulk_items = metrics_counter("creance_intake_bulk_items_total",
+                                       "items recorded in set-based runs (committed or not)", NULL);
     return self;
 }
 
@@ -187,6 +198,7 @@ intake_destroy(intake_t **self_p)
         eventlog_batch_destroy(&self->segs[i]);
     free(self->segs);
     zhashx_destroy(&self->recorded);
+    bulk_destroy(&self->bulk);
     free(self->buf);
     free(self);
     *self_p = NULL;
@@ -196,6 +208,12 @@ void
 intake_set_max_batch(intake_t *self, long max_batch)
 {
     self->max_batch = max_batch;
+}
+
+void
+intake_set_bulk(intake_t *self, bool on)
+{
+    self->use_bulk = on;
 }
 
 db_t *
@@ -407,6 +425,36 @@ s_process_item(intake_t *self, intake_request_t *req, size_t i, bool lookup)
     return 0;
 }
 
+/*  Records the run in hand (bulk.h) and gives its items their results.
+    0, or -1 when a statement failed: the burst is then redone item by
+    item. */
+static int
+s_flush_run(intake_t *self, intake_request_t *req)
+{
+    if (bulk_count(self->bulk) == 0)
+        return 0;
+    fact_ctx_t ctx = {
+        .db = self->db, .events = s_seg_current(self), .tenant = req->batch->tenant,
+        .source = req->batch->source,
+    };
+    int rc = bulk_flush(self->bulk, &ctx);
+    metric_add(self->bulk_items, (double) bulk_count(self->bulk));
+    for (size_t k = 0; rc == 0 && k < bulk_count(self->bulk); k++) {
+        size_t i;
+        int64_t id;
+        const intake_error_t *err;
+        if (bulk_outcome(self->bulk, k, &i, &id, &err) == FACT_RECORDED) {
+            req->results[i].status = CREANCE__ITEM_STATUS__ACCEPTED;
+            req->results[i].id = id;
+            req->accepted++;
+        }
+        else
+            s_reject(req, i, err);
+    }
+    bulk_reset(self->bulk);
+    return rc;
+}
+
 /*  An all_or_nothing request with a rejected item: nothing of it stays.
     Items that were (or would have been) accepted are answered REJECTED
     naming the first rejected item; duplicates stay DUPLICATE (they were
@@ -469,11 +517,28 @@ s_process_request(intake_t *self, intake_request_t *req)
             continue;
         if (whole && req->rejected > 0)
             break;                  /* refused already: the rest cannot matter */
+        const Creance__IntakeItem *item = batch->items[i];
         char key[4 * (INTAKE_MAX_ID_BYTES + 1)];
-        s_burst_key(key, sizeof key, batch, batch->items[i]);
+        s_burst_key(key, sizeof key, batch, item);
         bool lookup = known[i] || zhashx_lookup(self->recorded, key);
-        rc = s_process_item(self, req, i, lookup);
+        /* A new item of a kind with a set-based path joins the run; any
+           other item first records the run, so that order is kept. */
+        if (self->bulk_now && !lookup && bulk_handles(item)) {
+            if (!bulk_fits(self->bulk, req, item))
+                rc = s_flush_run(self, req);
+            if (rc == 0) {
+                bulk_add(self->bulk, req, i, item);
+                zhashx_insert(self->recorded, key, (void *) 1);
+            }
+            continue;
+        }
+        rc = s_flush_run(self, req);
+        if (rc == 0)
+            rc = s_process_item(self, req, i, lookup);
     }
+    if (rc == 0)
+        rc = s_flush_run(self, req);
+    bulk_reset(self->bulk);
     if (whole && rc == 0) {
         if (req->rejected > 0) {
             if (db_run(self->db, "ROLLBACK TO SAVEPOINT batch", 0, NULL) != 0)
@@ -517,27 +582,23 @@ s_tenant_known(intake_t *self, tenant_seen_t *seen, size_t *nseen, const char *t
     return exists;
 }
 
-int
-intake_process(intake_t *self, intake_request_t **reqs, size_t n)
+/*  One attempt at the burst in one transaction: 0 committed; 1 failed
+    before COMMIT while recording runs (rolled back; worth redoing item by
+    item); -1 failed (rolled back, or the COMMIT's outcome is unknown). */
+static int
+s_attempt(intake_t *self, intake_request_t **reqs, size_t n, bool use_bulk)
 {
     size_t todo = 0;
-    for (size_t k = 0; k < n; k++) {
-        intake_error_t err;
-        reqs[k]->in_transaction = false;
-        if (!intake_validate_batch(reqs[k]->batch, self->max_batch, &err))
-            s_set_error(reqs[k], err.key, err.field, err.reason);
-        else {
-            reqs[k]->in_transaction = true;
+    for (size_t k = 0; k < n; k++)
+        if (reqs[k]->in_transaction) {
+            s_clear_results(reqs[k]);
             todo++;
         }
-    }
-    if (todo == 0)
-        return 0;
-
     zhashx_purge(self->recorded);
     s_seg_begin(self);
+    self->bulk_now = use_bulk;
     if (db_begin(self->db) != 0)
-        goto unavailable;
+        return -1;
 
     tenant_seen_t seen[INTAKE_BURST_REQUESTS];
     size_t nseen = 0;
@@ -562,17 +623,48 @@ intake_process(intake_t *self, intake_request_t **reqs, size_t n)
             goto failed;
     if (db_commit(self->db) != 0) {
         log_error("commit failed: %s", db_last_error(self->db));
-        goto failed_committing;
+        s_seg_begin(self);
+        return -1;
     }
     self->committed = s_seg_count(self) > 0;
     return 0;
 
 failed:
-    log_error("burst rolled back requests=%zu error=\"%s\"", todo, db_last_error(self->db));
+    log_error("burst rolled back requests=%zu bulk=%d error=\"%s\"", todo, use_bulk,
+              db_last_error(self->db));
     db_rollback(self->db);
-failed_committing:
     s_seg_begin(self);
-unavailable:
+    return use_bulk ? 1 : -1;
+}
+
+int
+intake_process(intake_t *self, intake_request_t **reqs, size_t n)
+{
+    size_t todo = 0;
+    for (size_t k = 0; k < n; k++) {
+        intake_error_t err;
+        reqs[k]->in_transaction = false;
+        if (!intake_validate_batch(reqs[k]->batch, self->max_batch, &err))
+            s_set_error(reqs[k], err.key, err.field, err.reason);
+        else {
+            reqs[k]->in_transaction = true;
+            todo++;
+        }
+    }
+    if (todo == 0)
+        return 0;
+
+    int rc = s_attempt(self, reqs, n, self->use_bulk);
+    if (rc == 1) {
+        /* The set-based recording failed (a constraint, a concurrent
+           writer): the same burst item by item isolates the failure in the
+           one item that causes it. */
+        metric_inc(self->redone);
+        log_warn("burst redone item by item requests=%zu", todo);
+        rc = s_attempt(self, reqs, n, false);
+    }
+    if (rc == 0)
+        return 0;
     for (size_t k = 0; k < n; k++) {
         if (!reqs[k]->in_transaction)
             continue;

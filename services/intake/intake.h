@@ -1,9 +1,12 @@
 /*  intake: records batches of facts from billing systems.
 
     The reader hands over every request that is waiting (a burst); they are
-    processed in ONE transaction, each item under its own SAVEPOINT so that
-    a database failure of one item (a race, a constraint) rejects only that
-    item. Replies are sent after COMMIT, then the events are published. If
+    processed in ONE transaction. Consecutive new debtors, invoices or
+    payments of a request form a run recorded by a few set-based statements
+    (bulk.h); other items are recorded one by one, each under its own
+    SAVEPOINT so that a database failure of one item (a race, a constraint)
+    rejects only that item. If a run's statement fails, the burst is rolled
+    back and redone with every item on its own. Replies are sent after COMMIT, then the events are published. If
     the transaction cannot commit, every request of the burst is answered
     "database: unavailable, resend the batch": the sender resends, and the
     idempotency registry (intake_items) makes the resend safe.
@@ -53,6 +56,10 @@ typedef struct intake_t intake_t;
 intake_t *intake_new(db_t *db, long max_batch);
 void      intake_destroy(intake_t **self_p);
 void      intake_set_max_batch(intake_t *self, long max_batch);
+
+/*  Runs of new debtors, invoices and payments recorded set-based (bulk.h;
+    on by default) or every item on its own. */
+void      intake_set_bulk(intake_t *self, bool on);
 
 /*  Processes the burst in one transaction and fills every request's reply.
     Returns 0 when committed (or nothing to commit), -1 when the database

@@ -28,6 +28,8 @@ static const config_entry_t s_config[] = {
     { "CREANCE_INTAKE_HTTP", "127.0.0.1:8081", false,
       "webhooks (POST /api/v1/intake, /api/v1/stripe/<tenant>), health and metrics (host:port)" },
     { "CREANCE_INTAKE_MAX_BATCH", "5000", false, "most items accepted in one IntakeBatch" },
+    { "CREANCE_INTAKE_BULK", "1", false,
+      "1: runs of new debtors, invoices, payments recorded set-based; 0: item by item" },
     { "CREANCE_INTAKE_WATCH_MS", "60000", false,
       "how often the watcher decides promise and plan outcomes (ms; also at start and after payments)" },
     { "CREANCE_PROMISE_GRACE_DAYS", "3", false, "days after the promised date before a promise is broken" },
@@ -197,6 +199,7 @@ s_reload(void *arg)
 {
     app_t *app = arg;
     intake_set_max_batch(app->intake, s_max_batch(app->config));
+    intake_set_bulk(app->intake, s_config_int(app->config, "CREANCE_INTAKE_BULK", 1, 0) != 0);
     intake_watch_rules_t rules = s_watch_rules(app->config);
     intake_watch_set_rules(app->watch, &rules);
 }
@@ -218,6 +221,7 @@ main(void)
     if (!app.db || !app.bus)
         goto done;
     app.intake = intake_new(app.db, s_max_batch(app.config));
+    intake_set_bulk(app.intake, s_config_int(app.config, "CREANCE_INTAKE_BULK", 1, 0) != 0);
     intake_watch_rules_t rules = s_watch_rules(app.config);
     app.watch = intake_watch_new(app.db, app.bus, &rules);
 
