@@ -8,10 +8,16 @@ services of $BUILD, a MODE=release build, on free ports in a temp dir), then:
 
 1. ingest: creance-feedsim sends a deterministic history (quick: 1,000
    debtors, about 20k invoices and 40k items; full: 50,000 debtors, about
-   1M invoices). Rate = items / seconds from the first batch sent to the
-   last reply received (a reply is sent after COMMIT). Then we wait for
-   every ledger consumer to apply up to streams.last_seq: "published" is
-   the events in event_log / seconds from the start to risk caught up.
+   1M invoices) while the consumers (risk, reminders, reporting) are
+   stopped, so that the ingest path (feed -> intake -> PostgreSQL -> broker)
+   is measured alone, as its baselines are. Rate = items / seconds from the
+   first batch sent to the last reply received (a reply is sent after
+   COMMIT, events are published right after). Then the consumers start and
+   catch up from event_log: "applied" is the events / seconds from their
+   start until every one has applied up to streams.last_seq.
+   Then, on another tenant, the same kind of feed (fewer debtors) with
+   intake recording item by item (CREANCE_INTAKE_BULK=0), consumers
+   running, for the gain of the set-based runs.
    Baselines, same rows, same tables, same server, in a second database
    with the same schema:
    - COPY: every row intake wrote (all tables except those of the
@@ -47,13 +53,14 @@ import stack as stackmod  # noqa: E402
 
 MODES = {
     # debtors x 12 months: about 20 invoices and 40 items per debtor
-    "quick": {"debtors": 1000, "insert_budget_s": 10, "bus_count": 200000},
-    "full": {"debtors": 50000, "insert_budget_s": 60, "bus_count": 2000000},
+    "quick": {"debtors": 1000, "byitem_debtors": 300, "insert_budget_s": 10, "bus_count": 200000},
+    "full": {"debtors": 50000, "byitem_debtors": 2000, "insert_budget_s": 60, "bus_count": 2000000},
 }
 END = "2025-06-30"          # fixed: the same facts every run
 # Tables whose rows are not intake's: set-up and the consumers' own state.
 NOT_INGEST = {"tenants", "api_tokens", "schema_migrations", "consumer_positions"}
 NOT_INGEST_PREFIX = ("risk_", "rpt_", "rem_")
+CONSUMERS = ("risk", "reminders", "reporting")
 
 
 def log(msg):
@@ -260,14 +267,19 @@ def main():
             perf = subprocess.Popen(["perf", "record", "-F", "999", "-o", perf_out, "-p",
                                      str(s.procs["intake"].pid)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        log("ingest: feedsim --debtors %d" % cfg["debtors"])
+        log("ingest: feedsim --debtors %d, consumers stopped" % cfg["debtors"])
+        for svc in CONSUMERS:
+            s.stop(svc)
         pg_pid, intake_pid = s.procs["postgres"].pid, s.procs["intake"].pid
         cpu0 = {"intake": cpu_seconds(intake_pid), "postgres": children_cpu(pg_pid)}
         feed = run_feedsim(s, tenant, cfg["debtors"])
         cpu1 = {"intake": cpu_seconds(intake_pid), "postgres": children_cpu(pg_pid)}
+        t_consumers = time.monotonic()
+        for svc in CONSUMERS:
+            s.start(svc, wait=False)        # not ready until caught up: that is what is timed
         stackmod.wait_until(lambda: s.consumers_caught_up(tenant), timeout=3600,
                             what="consumers caught up")
-        caught = time.monotonic() - feed["t0"]
+        caught = time.monotonic() - t_consumers
         if os.environ.get("BENCH_PERF"):
             perf.send_signal(2)
             perf.wait()
@@ -308,6 +320,22 @@ def main():
                                "insert_extrapolated_s": ins_total_s,
                                "insert_items_per_s": feed["items"] / ins_total_s}
 
+        log("ingest item by item: feedsim --debtors %d, CREANCE_INTAKE_BULK=0, consumers running"
+            % cfg["byitem_debtors"])
+        s.service_env["intake"] = {"CREANCE_INTAKE_BULK": "0"}
+        s.stop("intake")
+        s.start("intake")
+        slow = run_feedsim(s, s.make_tenant("byitem").id, cfg["byitem_debtors"])
+        s.service_env.pop("intake")
+        s.stop("intake")
+        s.start("intake")
+        log("ingest bulk, consumers running: feedsim --debtors %d" % cfg["byitem_debtors"])
+        live = run_feedsim(s, s.make_tenant("live").id, cfg["byitem_debtors"])
+        results["ingest_byitem"] = {"items": slow["items"], "seconds": slow["seconds"],
+                                    "items_per_s": slow["items"] / slow["seconds"]}
+        results["ingest_live"] = {"items": live["items"], "seconds": live["seconds"],
+                                  "items_per_s": live["items"] / live["seconds"]}
+
         results["bus"] = {}
         for size in (100, 1000):
             log("bus: %d bytes x %d" % (size, cfg["bus_count"]))
@@ -341,8 +369,12 @@ def report(r):
     add("| ingest vs one autocommit INSERT per row | %.0f | INSERT %.0f (extrapolated from %d rows in %.0f s) | %.1fx | >= 20x | %s |"
         % (i["items_per_s"], b["insert_items_per_s"], b["insert_rows"], b["insert_s"], ins_ratio,
            "yes" if ins_ratio >= 20 else "NO"))
-    add("| events published and applied by all consumers, events/s | %.0f (%d events, %.1f s) | | | | |"
+    add("| events applied by all consumers (catch-up from event_log), events/s | %.0f (%d events, %.1f s) | | | | |"
         % (i["events_per_s"], i["events"], i["caught_up_s"]))
+    sl, lv = r["ingest_byitem"], r["ingest_live"]
+    add("| ingest with consumers running, items/s (smaller feed) | %.0f (%d items) | item by item %.0f (%d items) | %.1fx | | |"
+        % (lv["items_per_s"], lv["items"], sl["items_per_s"], sl["items"],
+           lv["items_per_s"] / sl["items_per_s"]))
     add("| during the feed: intake CPU / PostgreSQL CPU (all backends) | %.1f s / %.1f s of %.1f s | | | | |"
         % (i["cpu_intake_s"], i["cpu_postgres_s"], i["seconds"]))
     add("| baseline rows (all tables intake writes) | %d | COPY %.2f s, INSERT loop %.0f s (extrapolated) | | | |"

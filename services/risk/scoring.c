@@ -31,11 +31,23 @@ typedef struct {
     int64_t loaded_us;
 } policy_entry_t;
 
+/*  One allocation of a PaymentAllocated: the invoice's open amount after
+    it, on the payment's date. Queued, then applied with the others of the
+    row in a few statements (s_flush_allocs). */
+typedef struct {
+    char tenant[RISK_TENANT_MAX];
+    int64_t invoice_id;
+    int64_t open_after;
+    int32_t paid;
+} alloc_op_t;
+
 struct risk_scoring_t {
     risk_cache_t *cache;
     bus_t *bus;
     eventlog_batch_t *events;
     json_t *invoices;               /* InvoiceIssued rows queued in this transaction */
+    alloc_op_t *allocs;             /* allocations queued in this transaction */
+    size_t nallocs, allocs_cap;
     zhashx_t *touched;              /* "tenant\x1fdebtor" -> touched_t*, this transaction */
     risk_debtor_t **written;        /* states to copy to Redis after commit */
     size_t nwritten, written_cap;
@@ -97,6 +109,7 @@ static void
 s_forget(risk_scoring_t *self)
 {
     json_array_clear(self->invoices);
+    self->nallocs = 0;
     zhashx_purge(self->touched);
     for (size_t i = 0; i < self->nwritten; i++)
         risk_debtor_destroy(&self->written[i]);
@@ -116,6 +129,7 @@ risk_scoring_destroy(risk_scoring_t **self_p)
     zhashx_destroy(&self->policies);
     eventlog_batch_destroy(&self->events);
     json_decref(self->invoices);
+    free(self->allocs);
     free(self);
     *self_p = NULL;
 }
@@ -381,6 +395,9 @@ s_allocations(risk_scoring_t *self, db_t *db, const char *tenant, size_t n,
     return 0;
 }
 
+/*  Queued: a payment run closes hundreds of invoices, and one by one each
+    cost four round trips (the invoice, the debtor's history read and
+    written, the tenant's population). */
 static int
 s_payment_allocated(risk_scoring_t *self, db_t *db, const Creance__Envelope *env)
 {
@@ -388,7 +405,25 @@ s_payment_allocated(risk_scoring_t *self, db_t *db, const Creance__Envelope *env
     int32_t received;
     if (!date_from_pb(e->received_date, &received))
         received = date_today();
-    return s_allocations(self, db, env->tenant, e->n_allocations, e->allocations, received);
+    for (size_t i = 0; i < e->n_allocations; i++) {
+        const Creance__Allocation *a = e->allocations[i];
+        if (!a || !a->invoice_open_after || a->invoice_id <= 0)
+            continue;
+        if (self->nallocs == self->allocs_cap) {
+            size_t cap = self->allocs_cap ? self->allocs_cap * 2 : 256;
+            alloc_op_t *v = realloc(self->allocs, cap * sizeof *v);
+            if (!v)
+                return -1;
+            self->allocs = v;
+            self->allocs_cap = cap;
+        }
+        alloc_op_t *op = &self->allocs[self->nallocs++];
+        snprintf(op->tenant, sizeof op->tenant, "%s", env->tenant);
+        op->invoice_id = a->invoice_id;
+        op->open_after = a->invoice_open_after->minor;
+        op->paid = received;
+    }
+    return 0;
 }
 
 static int
@@ -563,15 +598,271 @@ s_flush_invoices(risk_scoring_t *self, db_t *db)
     return rc;
 }
 
+/*  The queued allocations, in five statements whatever their number, with
+    the effects s_set_open would have had applied one at a time: the
+    invoices are read (locked) once, each allocation is played in order in
+    memory, the final rows written once; each invoice that closed adds to
+    its debtor's payment history (the exponentially weighted days late is
+    sequential, so it is computed here from the history read once) and to
+    the tenant's population. */
+static const char *SQL_ALLOC_READ =
+    "SELECT i.tenant, i.invoice_id, i.open_minor, i.due_date - date '1970-01-01', i.debtor_id, "
+    "  i.status, i.paid_date - date '1970-01-01', i.delay_days "
+    "FROM jsonb_to_recordset($1::jsonb) AS v(tenant text, invoice_id bigint) "
+    "JOIN risk_invoices i ON i.tenant = v.tenant AND i.invoice_id = v.invoice_id "
+    "FOR UPDATE OF i";
+
+static const char *SQL_ALLOC_WRITE =
+    "UPDATE risk_invoices i SET open_minor = v.open, status = v.status, "
+    "  paid_date = date '1970-01-01' + v.paid, delay_days = v.delay "
+    "FROM jsonb_to_recordset($1::jsonb) AS v(tenant text, invoice_id bigint, open bigint, "
+    "  status text, paid integer, delay integer) "
+    "WHERE i.tenant = v.tenant AND i.invoice_id = v.invoice_id";
+
+static const char *SQL_HISTORY_READ =
+    "SELECT p.tenant, p.debtor_id, p.paid_count, p.ew_days_late "
+    "FROM jsonb_to_recordset($1::jsonb) AS v(tenant text, debtor_id bigint) "
+    "JOIN risk_debtor_profile p ON p.tenant = v.tenant AND p.debtor_id = v.debtor_id "
+    "FOR UPDATE OF p";
+
+static const char *SQL_HISTORY_WRITE =
+    "INSERT INTO risk_debtor_profile AS p (tenant, debtor_id, paid_count, late_count, "
+    "  sum_delay_days, ew_days_late) "
+    "SELECT tenant, debtor_id, paid, late, delay, ew FROM jsonb_to_recordset($1::jsonb) "
+    "  AS v(tenant text, debtor_id bigint, paid integer, late integer, delay bigint, ew float8) "
+    "ON CONFLICT (tenant, debtor_id) DO UPDATE SET paid_count = p.paid_count + EXCLUDED.paid_count, "
+    "  late_count = p.late_count + EXCLUDED.late_count, "
+    "  sum_delay_days = p.sum_delay_days + EXCLUDED.sum_delay_days, "
+    "  ew_days_late = EXCLUDED.ew_days_late, updated_at = now()";
+
+static const char *SQL_POPULATION_WRITE =
+    "INSERT INTO risk_population AS p (tenant, paid_count, late_count, sum_delay_days) "
+    "SELECT tenant, paid, late, delay FROM jsonb_to_recordset($1::jsonb) "
+    "  AS v(tenant text, paid bigint, late bigint, delay bigint) "
+    "ON CONFLICT (tenant) DO UPDATE SET paid_count = p.paid_count + EXCLUDED.paid_count, "
+    "  late_count = p.late_count + EXCLUDED.late_count, "
+    "  sum_delay_days = p.sum_delay_days + EXCLUDED.sum_delay_days";
+
+typedef struct {
+    int64_t open, debtor_id;
+    int32_t due;
+    char status[16];
+    bool has_paid, has_delay;
+    int32_t paid, delay;
+} inv_state_t;
+
+typedef struct {
+    char tenant[RISK_TENANT_MAX];
+    int64_t debtor_id;
+    int32_t paid_count;             /* before the row, then as it grows */
+    double ew;
+    int32_t paid, late;             /* added by the row */
+    int64_t delay;
+} history_t;
+
+static char *
+s_key(char *buf, size_t len, const char *tenant, int64_t id)
+{
+    snprintf(buf, len, "%s\x1f%" PRId64, tenant, id);
+    return buf;
+}
+
+/*  $1 = `rows` as JSON text; the result, or NULL. */
+static PGresult *
+s_exec_json(db_t *db, const char *sql, json_t *rows)
+{
+    char *text = json_dumps(rows, JSON_COMPACT);
+    if (!text)
+        return NULL;
+    const char *params[] = { text };
+    PGresult *r = db_exec(db, sql, 1, params);
+    free(text);
+    return r;
+}
+
+static int
+s_run_json(db_t *db, const char *sql, json_t *rows)
+{
+    PGresult *r = s_exec_json(db, sql, rows);
+    if (!r)
+        return -1;
+    PQclear(r);
+    return 0;
+}
+
+static int
+s_flush_allocs(risk_scoring_t *self, db_t *db)
+{
+    if (self->nallocs == 0)
+        return 0;
+    int rc = -1;
+    char key[RISK_TENANT_MAX + 24];
+    zhashx_t *invs = zhashx_new(), *hist = zhashx_new(), *pop = zhashx_new();
+    zhashx_set_destructor(invs, s_free_item);
+    zhashx_set_destructor(hist, s_free_item);
+    zhashx_set_destructor(pop, s_free_item);
+    json_t *ids = json_array(), *rows = json_array(), *debtors = json_array();
+    PGresult *r = NULL;
+    zhashx_t *seen = zhashx_new();
+    for (size_t k = 0; k < self->nallocs; k++) {
+        const alloc_op_t *op = &self->allocs[k];
+        if (zhashx_insert(seen, s_key(key, sizeof key, op->tenant, op->invoice_id), (void *) 1) == 0)
+            json_array_append_new(ids, json_pack("{s:s, s:I}", "tenant", op->tenant,
+                                                 "invoice_id", (json_int_t) op->invoice_id));
+    }
+    zhashx_destroy(&seen);
+    if (!(r = s_exec_json(db, SQL_ALLOC_READ, ids)))
+        goto done;
+    for (int i = 0; i < PQntuples(r); i++) {
+        inv_state_t *st = calloc(1, sizeof *st);
+        st->open = strtoll(PQgetvalue(r, i, 2), NULL, 10);
+        st->due = atoi(PQgetvalue(r, i, 3));
+        st->debtor_id = strtoll(PQgetvalue(r, i, 4), NULL, 10);
+        snprintf(st->status, sizeof st->status, "%s", PQgetvalue(r, i, 5));
+        st->has_paid = !PQgetisnull(r, i, 6);
+        st->paid = atoi(PQgetvalue(r, i, 6));
+        st->has_delay = !PQgetisnull(r, i, 7);
+        st->delay = atoi(PQgetvalue(r, i, 7));
+        zhashx_insert(invs, s_key(key, sizeof key, PQgetvalue(r, i, 0),
+                                  strtoll(PQgetvalue(r, i, 1), NULL, 10)), st);
+    }
+    PQclear(r);
+    r = NULL;
+
+    /* Played in order, as SQL_INVOICE_OPEN would have one by one. */
+    history_t **closed = calloc(self->nallocs, sizeof *closed);
+    int32_t *closed_delay = calloc(self->nallocs, sizeof *closed_delay);
+    size_t nclosed = 0;
+    for (size_t k = 0; k < self->nallocs; k++) {
+        const alloc_op_t *op = &self->allocs[k];
+        inv_state_t *st = zhashx_lookup(invs, s_key(key, sizeof key, op->tenant, op->invoice_id));
+        if (!st)
+            continue;               /* issued before risk existed */
+        int64_t old_open = st->open;
+        st->open = op->open_after;
+        if (st->open > 0) {
+            snprintf(st->status, sizeof st->status, "open");
+            st->has_paid = st->has_delay = false;
+        }
+        else {
+            snprintf(st->status, sizeof st->status, "paid");
+            if (old_open > 0) {
+                st->has_paid = st->has_delay = true;
+                st->paid = op->paid;
+                st->delay = op->paid - st->due;
+            }
+        }
+        if (s_touch(self, op->tenant, st->debtor_id) != 0)
+            goto done_closed;
+        if (!(st->open == 0 && old_open > 0))
+            continue;
+        history_t *h = zhashx_lookup(hist, s_key(key, sizeof key, op->tenant, st->debtor_id));
+        if (!h) {
+            h = calloc(1, sizeof *h);
+            snprintf(h->tenant, sizeof h->tenant, "%s", op->tenant);
+            h->debtor_id = st->debtor_id;
+            zhashx_insert(hist, key, h);
+            json_array_append_new(debtors, json_pack("{s:s, s:I}", "tenant", op->tenant,
+                                                     "debtor_id", (json_int_t) st->debtor_id));
+        }
+        closed[nclosed] = h;
+        closed_delay[nclosed++] = op->paid - st->due;
+    }
+    for (void *it = zhashx_first(invs); it; it = zhashx_next(invs)) {
+        const inv_state_t *st = it;
+        const char *k = zhashx_cursor(invs), *sep = strchr(k, '\x1f');
+        json_t *row = json_pack("{s:s%, s:I, s:I, s:s}", "tenant", k, (size_t) (sep - k),
+                                "invoice_id", (json_int_t) strtoll(sep + 1, NULL, 10),
+                                "open", (json_int_t) st->open, "status", st->status);
+        json_object_set_new(row, "paid", st->has_paid ? json_integer(st->paid) : json_null());
+        json_object_set_new(row, "delay", st->has_delay ? json_integer(st->delay) : json_null());
+        json_array_append_new(rows, row);
+    }
+    if (json_array_size(rows) > 0 && s_run_json(db, SQL_ALLOC_WRITE, rows) != 0)
+        goto done_closed;
+
+    if (nclosed > 0) {
+        if (!(r = s_exec_json(db, SQL_HISTORY_READ, debtors)))
+            goto done_closed;
+        for (int i = 0; i < PQntuples(r); i++) {
+            history_t *h = zhashx_lookup(hist, s_key(key, sizeof key, PQgetvalue(r, i, 0),
+                                                     strtoll(PQgetvalue(r, i, 1), NULL, 10)));
+            if (h) {
+                h->paid_count = atoi(PQgetvalue(r, i, 2));
+                h->ew = strtod(PQgetvalue(r, i, 3), NULL);
+            }
+        }
+        PQclear(r);
+        r = NULL;
+        json_t *hrows = json_array(), *prows = json_array();
+        for (size_t c = 0; c < nclosed; c++) {
+            history_t *h = closed[c];
+            risk_policy_t policy;
+            if (risk_scoring_policy(self, db, h->tenant, &policy) != 0) {
+                json_decref(hrows);
+                json_decref(prows);
+                goto done_closed;
+            }
+            int32_t delay = closed_delay[c];
+            h->ew = risk_ew_update(h->ew, h->paid_count, delay > 0 ? delay : 0, policy.ew_alpha_pct);
+            h->paid_count++;
+            h->paid++;
+            h->late += delay > 0;
+            h->delay += delay;
+            history_t *p = zhashx_lookup(pop, h->tenant);
+            if (!p) {
+                p = calloc(1, sizeof *p);
+                snprintf(p->tenant, sizeof p->tenant, "%s", h->tenant);
+                zhashx_insert(pop, h->tenant, p);
+            }
+            p->paid++;
+            p->late += delay > 0;
+            p->delay += delay;
+        }
+        for (history_t *h = zhashx_first(hist); h; h = zhashx_next(hist))
+            json_array_append_new(hrows, json_pack("{s:s, s:I, s:i, s:i, s:I, s:f}",
+                                  "tenant", h->tenant, "debtor_id", (json_int_t) h->debtor_id,
+                                  "paid", h->paid, "late", h->late, "delay", (json_int_t) h->delay,
+                                  "ew", h->ew));
+        for (history_t *p = zhashx_first(pop); p; p = zhashx_next(pop))
+            json_array_append_new(prows, json_pack("{s:s, s:i, s:i, s:I}", "tenant", p->tenant,
+                                  "paid", p->paid, "late", p->late, "delay", (json_int_t) p->delay));
+        int wrc = s_run_json(db, SQL_HISTORY_WRITE, hrows) == 0
+                  && s_run_json(db, SQL_POPULATION_WRITE, prows) == 0 ? 0 : -1;
+        json_decref(hrows);
+        json_decref(prows);
+        if (wrc != 0)
+            goto done_closed;
+    }
+    rc = 0;
+done_closed:
+    free(closed);
+    free(closed_delay);
+done:
+    if (r)
+        PQclear(r);
+    json_decref(ids);
+    json_decref(rows);
+    json_decref(debtors);
+    zhashx_destroy(&invs);
+    zhashx_destroy(&hist);
+    zhashx_destroy(&pop);
+    self->nallocs = 0;
+    return rc;
+}
+
 int
 risk_scoring_apply(risk_scoring_t *self, db_t *db, const Creance__Envelope *env)
 {
     if (!env || !env->invoice_issued || !risk_tenant_valid(env->tenant))
         return 0;
-    /* Any other event is applied after the invoices queued before it, as
-       if each had been written at once. */
+    /* Any other event is applied after the invoices and the allocations
+       queued before it, as if each had been written at once. */
     if (env->event_case != CREANCE__ENVELOPE__EVENT_INVOICE_ISSUED
         && s_flush_invoices(self, db) != 0)
+        return -1;
+    if (env->event_case != CREANCE__ENVELOPE__EVENT_PAYMENT_ALLOCATED
+        && s_flush_allocs(self, db) != 0)
         return -1;
     for (size_t i = 0; i < sizeof s_facts / sizeof s_facts[0]; i++)
         if (s_facts[i].event_case == env->event_case)
@@ -852,7 +1143,7 @@ done:
 int
 risk_scoring_precommit(risk_scoring_t *self, db_t *db)
 {
-    if (s_flush_invoices(self, db) != 0)
+    if (s_flush_invoices(self, db) != 0 || s_flush_allocs(self, db) != 0)
         return -1;
     if (zhashx_size(self->touched) > 0 && s_rescore_touched(self, db, date_today()) != 0)
         return -1;
