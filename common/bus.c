@@ -1,5 +1,6 @@
 /*  bus: envelopes through the broker (PUB -> XSUB | XPUB -> SUB). */
 #include "bus.h"
+#include "curve.h"
 #include "envelope.h"
 #include "log.h"
 #include "metrics.h"
@@ -14,12 +15,22 @@ struct bus_t {
 /*  A consumer that falls this far behind on the wire loses messages there
     and reads them from event_log instead; the limit bounds memory. */
 #define BUS_HWM 100000
+/*  The broker accepts frames up to CREANCE_BROKER_MAX_MSG (1 MiB by
+    default) from publishers; a subscriber refuses larger ones too, so a
+    misconfigured broker cannot make it buffer without bound. */
+#define BUS_MAX_MSG (1024 * 1024)
 
 bus_t *
 bus_pub_new(const char *broker_pub)
 {
     zsock_t *sock = zsock_new(ZMQ_PUB);
     zsock_set_sndhwm(sock, BUS_HWM);
+    /* CURVE when configured (curve.h): the broker answers only known keys. */
+    if (curve_client(sock) != 0) {
+        log_error("bus: no CURVE credentials for %s: %s", broker_pub, curve_error());
+        zsock_destroy(&sock);
+        return NULL;
+    }
     if (zsock_connect(sock, "%s", broker_pub) != 0) {
         log_error("bus: cannot connect to %s", broker_pub);
         zsock_destroy(&sock);
@@ -35,10 +46,16 @@ bus_sub_new(const char *broker_sub, const char *const *streams)
 {
     zsock_t *sock = zsock_new(ZMQ_SUB);
     zsock_set_rcvhwm(sock, BUS_HWM);
+    zsock_set_maxmsgsize(sock, BUS_MAX_MSG);
     for (const char *const *s = streams; *s; s++) {
         char prefix[128];
         snprintf(prefix, sizeof prefix, "%s/", *s);
         zsock_set_subscribe(sock, prefix);
+    }
+    if (curve_client(sock) != 0) {
+        log_error("bus: no CURVE credentials for %s: %s", broker_sub, curve_error());
+        zsock_destroy(&sock);
+        return NULL;
     }
     if (zsock_connect(sock, "%s", broker_sub) != 0) {
         log_error("bus: cannot connect to %s", broker_sub);

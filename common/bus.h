@@ -3,7 +3,9 @@
     A message is two frames: the topic "<stream>/<tenant>" and the encoded
     Envelope. Subscribers filter by stream prefix ("ledger/"). The bus is a
     fast notification path only: PUB/SUB drops at the high-water mark and
-    to late joiners, so every consumer also reads event_log (consumer.h). */
+    to late joiners, so every consumer also reads event_log (consumer.h).
+    Both sockets use CURVE when the process configured it (curve.h); then
+    a missing certificate makes bus_pub_new / bus_sub_new return NULL. */
 #ifndef CREANCE_BUS_H
 #define CREANCE_BUS_H
 

@@ -17,6 +17,11 @@ static const config_entry_t s_common[] = {
     { "CREANCE_BROKER_SUB", "tcp://127.0.0.1:5551", false,
       "broker side subscribers connect to (XPUB)" },
     { "CREANCE_LOG_LEVEL", "info", false, "debug, info, warn or error" },
+    /* Paths, not keys: the secret halves stay in their files (curve.h). */
+    { "CREANCE_CURVE_DIR", "", false,
+      "CURVE keys: server.key, server.key_secret, authorized/ (empty: no CURVE, development only)" },
+    { "CREANCE_CURVE_CERT", "", false,
+      "this process's CURVE certificate NAME.key (secret half in NAME.key_secret)" },
     { NULL, NULL, false, NULL }
 };
 

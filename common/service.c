@@ -1,5 +1,6 @@
 /*  service: logging, configuration, signals and the run loop. */
 #include "service.h"
+#include "curve.h"
 #include "log.h"
 
 #include <signal.h>
@@ -60,6 +61,9 @@ service_new(const char *name, const config_entry_t *table)
                  config_get(self->config, "CREANCE_LOG_LEVEL"));
     log_info("starting pid=%d", (int) getpid());
     config_print(self->config);
+    /* A bad CURVE folder fails closed: the sockets then refuse to set up. */
+    curve_setup(config_get(self->config, "CREANCE_CURVE_DIR"),
+                config_get(self->config, "CREANCE_CURVE_CERT"));
     zsys_set_linger(0);
     self->loop = zloop_new();
     return self;
@@ -72,6 +76,7 @@ service_destroy(service_t **self_p)
     if (!self)
         return;
     zloop_destroy(&self->loop);
+    curve_shutdown();       /* the authentication actor must end before zsys */
     config_destroy(&self->config);
     free(self->name);
     free(self);
@@ -128,6 +133,8 @@ int
 service_run(service_t *self)
 {
     zloop_timer(self->loop, 100, 0, s_on_tick, self);
+    if (curve_watch(self->loop) != 0)
+        log_error("curve: cannot watch for refused clients");
     for (;;) {
         int rc = zloop_start(self->loop);
         if (s_term)

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "creance.pb-c.h"
+#include "curve.h"
 #include "dates.h"
 #include "log.h"
 #include "money.h"
@@ -400,6 +401,10 @@ static const char *const usage_text =
     "  --dump           print the items, one line each in sending order, send nothing\n"
     "  --quiet          print nothing unless something goes wrong\n"
     "  --help           this text\n"
+    "\n"
+    "CURVE: with CREANCE_CURVE_DIR set (its server.key is intake's public key),\n"
+    "CREANCE_CURVE_CERT names this client's certificate NAME.key (secret half in\n"
+    "NAME.key_secret; 'creance admin keys generate').\n"
     "\n"
     "The same arguments give the same facts, byte for byte; replaying them is\n"
     "harmless (intake answers DUPLICATE). Exit status: 0 when every item was\n"
@@ -1405,6 +1410,14 @@ static int send_all(sim_t *s)
     zsock_set_sndhwm(sock, 0);
     zsock_set_rcvhwm(sock, 0);
     zsock_set_rcvtimeo(sock, 200);          /* wake up to check the deadline and ^C */
+    /* CURVE as the services: CREANCE_CURVE_DIR (server.key) and this
+       client's CREANCE_CURVE_CERT; nothing set, plain TCP. */
+    if (curve_setup_env() != 0 || curve_client(sock) != 0) {
+        fprintf(stderr, "creance-feedsim: CURVE: %s\n", curve_error());
+        zsock_destroy(&sock);
+        curve_shutdown();
+        return 2;
+    }
     if (zsock_connect(sock, "%s", o->endpoint) != 0) {
         fprintf(stderr, "creance-feedsim: --endpoint: cannot connect to '%s': %s\n",
                 o->endpoint, zmq_strerror(zmq_errno()));
@@ -1492,6 +1505,7 @@ done:;
         fprintf(stderr, "rejected: ... and %" PRIu64 " more\n", t.rejected - (uint64_t) t.shown);
     free(slots);
     zsock_destroy(&sock);
+    curve_shutdown();
     return rc;
 }
 

@@ -2,7 +2,9 @@
 # stack.sh: the local Créance stack, state under ./var (or $CREANCE_VAR).
 #
 #   stack.sh up      PostgreSQL (var/pg) and Redis (var/redis), migrations,
-#                    the five services, tenant "demo" with an API token and
+#                    the five services, an operator token (var/admin-token)
+#                    for `creance admin`, tenant "demo" with an API token
+#                    (var/demo-token, made through the operator API) and
 #                    the simulator's demo data; prints where to look
 #   stack.sh down    stops the services, Redis and PostgreSQL; data stays
 #   stack.sh status  which parts run
@@ -16,7 +18,12 @@
 # CREANCE_REDIS_PORT (56379), CREANCE_BIN_DIR ($BUILD/bin, BUILD=build),
 # CREANCE_PG_BIN (newest /usr/lib/postgresql/*/bin), CREANCE_STACK_TIMEOUT
 # (seconds to wait for a part to be ready, 30), CREANCE_DEMO_DATA (1; 0 skips
-# loading the simulator's data).
+# loading the simulator's data), CREANCE_ADMIN_TOKEN_SHA256 (default: the
+# digest of var/admin-token), CREANCE_APP_DB_URL (the services' connection,
+# as the least-privilege role creance_app; default: CREANCE_DB_URL with that
+# user; migrations keep CREANCE_DB_URL, the owner), CREANCE_CURVE_DIR (the
+# CURVE keys, made on first up; default var/curve; set it empty for plain
+# TCP, development only).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,7 +33,7 @@ say() { echo "stack.sh: $*"; }
 warn() { echo "stack.sh: $*" >&2; }
 die() { echo "stack.sh: $*" >&2; exit 1; }
 
-usage() { sed -n '2,20s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,28s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 case $cmd in
     up|down|status) ;;
     -h|--help|help) usage; exit 0 ;;
@@ -64,6 +71,12 @@ smtp_port=${CREANCE_SMTP_SINK_PORT:-2525}
 export CREANCE_SMTP_URL=${CREANCE_SMTP_URL:-smtp://127.0.0.1:$smtp_port}
 export CREANCE_LETTER_OUTBOX=${CREANCE_LETTER_OUTBOX:-${CREANCE_VAR:-$root/var}/letters}
 export PGCLIENTENCODING=UTF8 PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-10}
+# The services connect as creance_app (deploy/sql/0060_app_role.sql): rows
+# only, no DDL. The owner in CREANCE_DB_URL runs the migrations.
+app_db_url=${CREANCE_APP_DB_URL:-$(sed -E 's#^(postgres(ql)?://)([^@/]*@)?#\1creance_app@#' <<<"$CREANCE_DB_URL")}
+# CURVE on every ZeroMQ socket between services (common/curve.h). Unset:
+# var/curve, keys made on first up; set but empty: no CURVE.
+export CREANCE_CURVE_DIR=${CREANCE_CURVE_DIR-$var/curve}
 
 for n in pg_port redis_port timeout stop_timeout; do
     [[ ${!n} =~ ^[0-9]+$ ]] || die "${n}: expected a number, got '${!n}'"
@@ -81,6 +94,7 @@ log_dir=$var/log
 redis_dir=$var/redis
 redis_pidfile=$run_dir/redis.pid
 token_file=$var/demo-token
+admin_token_file=$var/admin-token
 
 is_root=0
 [[ $(id -u) -eq 0 ]] && is_root=1
@@ -295,7 +309,8 @@ svc_start() {
     # setsid: its own session, so closing the terminal or ^C on `make up`
     # does not reach it. A background job of this non-interactive shell is
     # no process-group leader, so setsid execs in place and $! is the service.
-    setsid "$exe" >>"$log_dir/$svc.log" 2>&1 </dev/null 9>&- &
+    CREANCE_DB_URL=$app_db_url CREANCE_CURVE_CERT=$(curve_cert "$svc") \
+        setsid "$exe" >>"$log_dir/$svc.log" 2>&1 </dev/null 9>&- &
     pid=$!
     echo "$pid" >"$run_dir/$svc.pid"
     say "started creance-$svc (pid $pid, log $(rel "$log_dir/$svc.log"))"
@@ -353,30 +368,90 @@ svc_stop() {
     rm -f "$run_dir/$svc.pid"
 }
 
-# ------------------------------------------------------------ demo tenant and data
+# ------------------------------------------------------------ CURVE keys
 
-demo_token() {
-    if [[ ! -s $token_file ]]; then
-        # 32 random bytes, hex: safe in a header and in a URL fragment.
-        local token
-        token=demo_$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-        (umask 077 && printf '%s\n' "$token" >"$token_file.tmp") && mv "$token_file.tmp" "$token_file"
-        say "new API token for tenant $demo_tenant in $(rel "$token_file")" >&2
+# The servers' pair in $CREANCE_CURVE_DIR/server.key(_secret); one pair per
+# client in certs/ (each service, the simulator, the CLI), its public half
+# copied into authorized/. Made once; an operator adds a billing system's
+# public key to authorized/ (no restart needed) and removes it to revoke.
+curve_clients=(intake risk reminders reporting feedsim cli)
+
+curve_cert() { [[ -n $CREANCE_CURVE_DIR && $1 != broker ]] && echo "$CREANCE_CURVE_DIR/certs/$1.key"; return 0; }
+
+curve_up() {
+    if [[ -z $CREANCE_CURVE_DIR ]]; then
+        warn "CREANCE_CURVE_DIR is empty: the ZeroMQ sockets run WITHOUT CURVE (development only)"
+        return 0
     fi
-    chmod 600 "$token_file"
-    head -n 1 "$token_file"
+    local keys=$bin_dir/creance name
+    mkdir -p "$CREANCE_CURVE_DIR/authorized" "$CREANCE_CURVE_DIR/certs"
+    chmod 700 "$CREANCE_CURVE_DIR" "$CREANCE_CURVE_DIR/certs"
+    for name in server "${curve_clients[@]}"; do
+        local dir=$CREANCE_CURVE_DIR/certs
+        [[ $name == server ]] && dir=$CREANCE_CURVE_DIR
+        [[ -s $dir/$name.key && -s $dir/${name}.key_secret ]] && continue
+        [[ -x $keys ]] || die "$(rel "$keys") not found: it makes the CURVE keys (make build)"
+        "$keys" admin keys generate "$name" --dir "$dir" >/dev/null ||
+            die "could not make the CURVE key pair $name in $(rel "$dir")"
+        [[ $name == server ]] || cp "$dir/$name.key" "$CREANCE_CURVE_DIR/authorized/"
+        say "new CURVE key pair $name in $(rel "$dir")"
+    done
 }
 
+# ------------------------------------------------------------ demo tenant and data
+
+# The operator token of reporting's operator API (/admin/v1/, `creance
+# admin`): made once, kept in var/admin-token (0600); reporting gets only
+# its SHA-256, in CREANCE_ADMIN_TOKEN_SHA256 (a value already in the
+# environment wins: the operator then keeps the token elsewhere).
+admin_token_up() {
+    if [[ ! -s $admin_token_file ]]; then
+        # 32 random bytes, hex: safe in a header.
+        local token
+        token=op_$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+        (umask 077 && printf '%s\n' "$token" >"$admin_token_file.tmp") &&
+            mv "$admin_token_file.tmp" "$admin_token_file"
+        say "new operator token in $(rel "$admin_token_file")"
+    fi
+    chmod 600 "$admin_token_file"
+    if [[ -z ${CREANCE_ADMIN_TOKEN_SHA256:-} ]]; then
+        CREANCE_ADMIN_TOKEN_SHA256=$(head -n 1 "$admin_token_file" | tr -d '\n' | sha256sum | cut -d' ' -f1)
+        export CREANCE_ADMIN_TOKEN_SHA256
+    fi
+}
+
+# `creance admin ...` with the stack's operator token, on reporting.
+admin_cli() {
+    CREANCE_ADMIN_TOKEN=$(head -n 1 "$admin_token_file") \
+        CREANCE_REPORTING_HTTP=$(client_addr "$CREANCE_REPORTING_HTTP") NO_COLOR=1 \
+        "$bin_dir/creance" admin "$@"
+}
+
+# Tenant "demo" and its API token, through the operator API (never by hand
+# in the database): a token in var/demo-token that reporting accepts is
+# kept; otherwise a new one is made (the old one revoked by name).
 demo_tenant_up() {
-    local token; token=$(demo_token)
-    # The token goes in as a psql variable, never spliced into the SQL text.
-    psql -X -q -v ON_ERROR_STOP=1 -v token="$token" -v tenant="$demo_tenant" -d "$CREANCE_DB_URL" <<'SQL' >/dev/null ||
-INSERT INTO tenants (id, name) VALUES (:'tenant', 'Démo SARL') ON CONFLICT (id) DO NOTHING;
-INSERT INTO api_tokens (token_hash, tenant, name)
-VALUES (sha256(convert_to(:'token', 'UTF8')), :'tenant', 'demo token (scripts/stack.sh)')
-ON CONFLICT (token_hash) DO NOTHING;
-SQL
-        die "could not create tenant $demo_tenant and its token in $shown_db"
+    local reporting code token name='demo token (stack.sh)' out
+    reporting=$(client_addr "$CREANCE_REPORTING_HTTP")
+    if [[ -s $token_file ]]; then
+        code=$(curl -sS -m 5 -o /dev/null -w '%{http_code}' \
+            -H "Authorization: Bearer $(head -n 1 "$token_file")" \
+            "http://$reporting/api/v1/outstanding" 2>/dev/null || true)
+        [[ $code == 200 ]] && return 0
+    fi
+    [[ -x $bin_dir/creance ]] || die "$(rel "$bin_dir/creance") not found: build first (make build)"
+    if ! out=$(admin_cli tenant create "$demo_tenant" --name 'Démo SARL' 2>&1) &&
+            [[ $out != *"answered 409"* ]]; then
+        [[ $out == *"answered 403"* ]] &&
+            warn "reporting runs without this stack's operator token (started by an older stack.sh?): make down, then make up"
+        die "could not create tenant $demo_tenant through the operator API: $out"
+    fi
+    admin_cli token revoke "$demo_tenant" "$name" >/dev/null 2>&1 || true
+    token=$(admin_cli token create "$demo_tenant" --name "$name" 2>/dev/null) ||
+        die "could not make an API token for tenant $demo_tenant through the operator API"
+    (umask 077 && printf '%s\n' "$token" >"$token_file.tmp") && mv "$token_file.tmp" "$token_file"
+    chmod 600 "$token_file"
+    say "new API token for tenant $demo_tenant in $(rel "$token_file")"
 }
 
 demo_data_up() {
@@ -384,7 +459,8 @@ demo_data_up() {
     local exe=$bin_dir/creance-feedsim
     [[ -x $exe ]] || die "$(rel "$exe") not found: build first (make build)"
     say "loading demo data (replays are answered DUPLICATE by intake)"
-    if ! "$exe" --endpoint "$(client_addr "$CREANCE_INTAKE_ENDPOINT")" --tenant "$demo_tenant" \
+    if ! CREANCE_CURVE_CERT=$(curve_cert feedsim) \
+            "$exe" --endpoint "$(client_addr "$CREANCE_INTAKE_ENDPOINT")" --tenant "$demo_tenant" \
             --source sim --debtors 200 --months 12 --seed 42; then
         demo_failed=1
         warn "the demo data did not load cleanly (above; intake's log: $(rel "$log_dir/intake.log"))"
@@ -399,8 +475,10 @@ print_where() {
 
   dashboard  http://$reporting/#token=$token
   API        curl -H "Authorization: Bearer $token" http://$reporting/api/v1/outstanding
+  operator   CREANCE_ADMIN_TOKEN=\$(cat $(rel "$admin_token_file")) $(rel "$bin_dir")/creance admin tenant list
   logs       $(rel "$log_dir")/{broker,intake,risk,reminders,reporting,postgres,redis}.log
   database   psql $shown_db
+$( [[ -n $CREANCE_CURVE_DIR ]] && echo "  CLI        CREANCE_CURVE_DIR=$(rel "$CREANCE_CURVE_DIR") CREANCE_CURVE_CERT=$(rel "$(curve_cert cli)") $(rel "$bin_dir")/creance ...")
   stop       make down   (data stays in $(rel "$var")/)
 EOF
 }
@@ -429,9 +507,11 @@ cmd_up() {
     redis_up
     smtp_up
     CREANCE_MIGRATE_QUIET='' "$root/scripts/migrate.sh" || die "migrations failed; the stack's database is $shown_db"
-    demo_tenant_up
+    admin_token_up
+    curve_up
     for svc in "${services[@]}"; do svc_start "$svc"; done
     for svc in "${services[@]}"; do svc_wait "$svc"; done
+    demo_tenant_up
     demo_data_up
     echo
     if ((started_any)); then

@@ -37,6 +37,14 @@ int
 cli_api_get(const cli_t *cli, const cli_service_t *svc, const char *path, const char *what,
             json_t **json, char **raw)
 {
+    return cli_api_call(cli, svc, "GET", path, cli->token, NULL, what, json, raw);
+}
+
+int
+cli_api_call(const cli_t *cli, const cli_service_t *svc, const char *method,
+             const char *path, const char *token, const char *request_body, const char *what,
+             json_t **json, char **raw)
+{
     if (json)
         *json = NULL;
     if (raw)
@@ -46,14 +54,14 @@ cli_api_get(const cli_t *cli, const cli_service_t *svc, const char *path, const 
     snprintf(url, sizeof url, "%s%s%s", strstr(addr, "://") ? "" : "http://", addr, path);
     cli_http_reply_t reply;
     int rc;
-    if (cli_http_get(url, cli->token, cli->timeout_s, &reply) != 0) {
+    if (cli_http_request(method, url, token, request_body, cli->timeout_s, &reply) != 0) {
         rc = cli_fail(cli, "%s unreachable at %s: %s", svc->name, url, reply.error);
         cli_http_reply_free(&reply);
         return rc;
     }
     json_error_t jerr;
     json_t *body = json_loads(reply.body, 0, &jerr);
-    if (reply.status != 200) {
+    if (reply.status < 200 || reply.status > 299) {
         json_t *err = json_object_get(body, "error");
         const char *field = json_string_value(json_object_get(err, "field"));
         const char *reason = json_string_value(json_object_get(err, "reason"));

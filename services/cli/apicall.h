@@ -37,6 +37,11 @@ void cli_path_add(cli_path_t *p, const char *name, const char *value);
     NULL. */
 int cli_api_get(const cli_t *cli, const cli_service_t *svc, const char *path, const char *what,
                 json_t **json, char **raw);
+/*  The same with `method`, the bearer `token` given (the operator's, for
+    the admin API) and `body` (JSON text, or NULL). Any 2xx is success. */
+int cli_api_call(const cli_t *cli, const cli_service_t *svc, const char *method,
+                 const char *path, const char *token, const char *body, const char *what,
+                 json_t **json, char **raw);
 
 /*  A value of an API row as text for a table: by the key's suffix,
     "_minor" money in `currency` ("1234.50"), "_x10" tenths ("12.5"),

@@ -74,5 +74,12 @@ int cmd_reminders_worklist(cli_t *cli, const cli_command_t *cmd, int argc, char 
 int cmd_credit_check(cli_t *cli, const cli_command_t *cmd, int argc, char **argv);
 /*  dispute open|resolve, promise record, payment record, plan create. */
 int cmd_fact(cli_t *cli, const cli_command_t *cmd, int argc, char **argv);
+int cmd_debtor_search(cli_t *cli, const cli_command_t *cmd, int argc, char **argv);
+int cmd_plan_show(cli_t *cli, const cli_command_t *cmd, int argc, char **argv);
+/*  admin tenant create|list, admin token create|list|revoke (cmd_admin.c). */
+int cmd_admin_tenant(cli_t *cli, const cli_command_t *cmd, int argc, char **argv);
+int cmd_admin_token(cli_t *cli, const cli_command_t *cmd, int argc, char **argv);
+/*  admin keys generate NAME --dir DIR (cmd_keys.c). */
+int cmd_admin_keys(cli_t *cli, const cli_command_t *cmd, int argc, char **argv);
 
 #endif

@@ -317,3 +317,129 @@ done:
     json_decref(rem);
     return rc;
 }
+
+/* ------------------------------------------------------------ debtor search */
+
+enum { O_LIMIT = 1 };
+
+static const cli_option_t s_search_options[] = {
+    { "limit", true, O_LIMIT },
+    { NULL, false, 0 }
+};
+
+typedef struct {
+    const cli_t *cli;
+    const cli_command_t *cmd;
+    const char *limit;
+} search_opts_t;
+
+static int
+s_search_option(void *arg, int code, const char *value)
+{
+    search_opts_t *o = arg;
+    char *end;
+    long n = strtol(value, &end, 10);
+    if (!*value || *end || n < 1 || n > 200)
+        return cli_usage_error(o->cli, o->cmd, "--limit: '%s' is not a number from 1 to 200",
+                               value);
+    o->limit = value;
+    return CLI_OK;
+}
+
+/*  "1500.50 EUR, 20.00 USD" from the answer's open balances. */
+static void
+s_open_text(json_t *open, char *out, size_t len)
+{
+    size_t n = 0, i;
+    json_t *b;
+    out[0] = '\0';
+    json_array_foreach(open, i, b) {
+        const char *cur = s_jstr(b, "currency");
+        char amount[40];
+        cli_api_value("open_minor", json_object_get(b, "open_minor"), cur, amount, sizeof amount);
+        int w = snprintf(out + n, len - n, "%s%s %s", i ? ", " : "", amount, cur);
+        if (w < 0 || (size_t) w >= len - n)
+            break;
+        n += (size_t) w;
+    }
+    if (!n)
+        snprintf(out, len, "-");
+}
+
+int
+cmd_debtor_search(cli_t *cli, const cli_command_t *cmd, int argc, char **argv)
+{
+    search_opts_t o = { .cli = cli, .cmd = cmd };
+    char *pos[1];
+    size_t npos;
+    int rc = cli_parse_options(cli, cmd, argc, argv, s_search_options, s_search_option, &o, pos,
+                               1, &npos);
+    if (rc != CLI_OK)
+        return rc;
+    if (cli->help) {
+        cli_print_help(cmd);
+        return CLI_OK;
+    }
+    if (npos != 1)
+        return cli_usage_error(cli, cmd, "the text to search for is required");
+    const char *q = pos[0];
+    while (*q == ' ')
+        q++;
+    size_t qlen = strlen(q);
+    while (qlen && q[qlen - 1] == ' ')
+        qlen--;
+    if (qlen == 0 || qlen > 100)
+        return cli_usage_error(cli, cmd, "the text to search for must have 1 to 100 characters");
+    if (!cli->token)
+        return cli_usage_error(cli, cmd, "no API token: give --token or set CREANCE_TOKEN");
+    cli_path_t path;
+    cli_path_init(&path, "/api/v1/debtors");
+    cli_path_add(&path, "q", pos[0]);
+    cli_path_add(&path, "limit", o.limit);
+    json_t *body;
+    rc = cli_api_get(cli, &cli_reporting, path.text, NULL, &body, NULL);
+    if (rc != CLI_OK)
+        return rc;
+    json_t *debtors = json_object_get(body, "debtors");
+    if (!json_is_array(debtors)) {
+        json_decref(body);
+        return cli_fail(cli, "reporting's answer has no debtors");
+    }
+    if (cli->json) {
+        json_dumpf(body, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+        json_decref(body);
+        return CLI_OK;
+    }
+    static const char *const h[] = { "debtor", "external id", "name", "company id", "e-mail",
+                                     "country", "open" };
+    static const bool right[] = { true, false, false, false, false, false, true };
+    cli_table_t *t = cli_table_new(7, h, right);
+    size_t i;
+    json_t *d;
+    json_array_foreach(debtors, i, d) {
+        char id[24], open[160];
+        cli_api_value("debtor_id", json_object_get(d, "debtor_id"), NULL, id, sizeof id);
+        s_open_text(json_object_get(d, "open"), open, sizeof open);
+        const char *cells[] = { id, s_jstr(d, "external_id"), s_jstr(d, "legal_name"),
+                                s_jstr(d, "company_id"), s_jstr(d, "email"), s_jstr(d, "country"),
+                                open };
+        cli_table_add(t, cells);
+    }
+    size_t n = json_array_size(debtors);
+    bool truncated = json_is_true(json_object_get(body, "truncated"));
+    if (cli->csv)
+        cli_table_print_csv(t, stdout);
+    else if (n == 0)
+        printf("no debtor of %s matches '%s'\n", s_jstr(body, "tenant"), s_jstr(body, "q"));
+    else {
+        printf("%s%zu debtor%s of %s matching '%s'\n", truncated ? "the first " : "", n,
+               n == 1 ? "" : "s", s_jstr(body, "tenant"), s_jstr(body, "q"));
+        cli_table_print(t, stdout, cli->color_out);
+        if (truncated)
+            printf("(more match: narrow the text, or --limit up to 200)\n");
+    }
+    cli_table_destroy(&t);
+    json_decref(body);
+    return CLI_OK;
+}

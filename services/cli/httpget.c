@@ -29,6 +29,13 @@ s_write(char *data, size_t size, size_t nmemb, void *arg)
 int
 cli_http_get(const char *url, const char *token, int timeout_s, cli_http_reply_t *reply)
 {
+    return cli_http_request("GET", url, token, NULL, timeout_s, reply);
+}
+
+int
+cli_http_request(const char *method, const char *url, const char *token, const char *body,
+                 int timeout_s, cli_http_reply_t *reply)
+{
     memset(reply, 0, sizeof *reply);
     CURL *curl = curl_easy_init();
     if (!curl) {
@@ -42,6 +49,13 @@ cli_http_get(const char *url, const char *token, int timeout_s, cli_http_reply_t
         headers = curl_slist_append(headers, auth);
     }
     headers = curl_slist_append(headers, "Accept: application/json");
+    if (body) {
+        headers = curl_slist_append(headers, "Content-Type: application/json");
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long) strlen(body));
+    }
+    if (strcmp(method, "GET") != 0)
+        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, s_write);

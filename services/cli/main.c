@@ -153,6 +153,15 @@ static const cli_command_t s_commands[] = {
       "  --currency CUR   of the instalments (default EUR)\n"
       "  --date DATE      agreed on (default: today)\n"
       FACT_ENV },
+    { "plan", "show", cmd_plan_show,
+      "plan show PLAN | plan show --debtor DEBTOR [--json|--csv]",
+      "Prints a payment plan, or every plan of a debtor, with its instalments: due date,\n"
+      "amount and state (due, overdue: not paid yet after its day, paid, missed), from\n"
+      "reminders (GET /api/v1/plans); the token names the tenant.\n\n"
+      "  PLAN             Créance's plan id ('plan create' prints it)\n"
+      "  --debtor         the argument is Créance's debtor id: all its plans\n"
+      "--csv: one line per instalment.\n"
+      "Environment: CREANCE_REMINDERS_HTTP (default 127.0.0.1:8083), CREANCE_TOKEN.\n" },
     { "debtor", "risk", cmd_debtor_risk,
       "debtor risk ID [--external] [--json|--csv]",
       "Prints a debtor's risk score, grade, outstanding and overdue amounts and the\n"
@@ -172,6 +181,48 @@ static const cli_command_t s_commands[] = {
       "  ID            Créance's debtor id\n"
       "Environment: CREANCE_REPORTING_HTTP, CREANCE_REMINDERS_HTTP, CREANCE_RISK_ENDPOINT,\n"
       "CREANCE_TOKEN.\n" },
+    { "debtor", "search", cmd_debtor_search,
+      "debtor search TEXT [--limit N] [--token TOKEN] [--json|--csv]",
+      "Finds the tenant's debtors whose name, external id, company id or e-mail contains\n"
+      "TEXT, whatever the case, and prints them with what they owe (GET /api/v1/debtors?q=\n"
+      "on reporting; the token names the tenant). Exact ids and e-mails come first, then\n"
+      "names and ids that start with TEXT, then the rest, by name. Nothing found: a line\n"
+      "that says so, exit 0.\n\n"
+      "  TEXT          1 to 100 characters\n"
+      "  --limit N     at most N debtors (1..200, default 20)\n"
+      "Environment: CREANCE_REPORTING_HTTP (default 127.0.0.1:8080), CREANCE_TOKEN.\n" },
+#define ADMIN_ENV \
+      "\n" \
+      "  --admin-token T  the operator token (default: $CREANCE_ADMIN_TOKEN; prefer the\n" \
+      "                   variable: a command line is visible to other users)\n" \
+      "Reporting must know the operator token's SHA-256 (CREANCE_ADMIN_TOKEN_SHA256); without\n" \
+      "it the operator API answers 403. 'make up' makes one: var/admin-token.\n" \
+      "Environment: CREANCE_REPORTING_HTTP (default 127.0.0.1:8080), CREANCE_ADMIN_TOKEN.\n"
+    { "admin", "tenant", cmd_admin_tenant,
+      "admin tenant create ID --name NAME | admin tenant list [--json|--csv]",
+      "Creates a tenant (a creditor whose ledger Créance keeps apart), or lists them with\n"
+      "their number of active API tokens, on reporting's operator API (/admin/v1/tenants).\n\n"
+      "  ID               1 to 63 of a-z 0-9 _ -, starting with a letter or digit\n"
+      "  --name NAME      the tenant's name, as people read it (required)\n"
+      "Exit 1 when the id is taken.\n"
+      ADMIN_ENV },
+    { "admin", "token", cmd_admin_token,
+      "admin token create TENANT [--name N] | admin token list TENANT | "
+      "admin token revoke TENANT NAME-or-PREFIX",
+      "Makes, lists or revokes a tenant's API tokens (/admin/v1/tenants/ID/tokens).\n\n"
+      "create  prints the new token, alone on stdout, this once: only its SHA-256 is kept,\n"
+      "        with its prefix (\"ct_\" and 8 characters) to tell it apart. --name N names it\n"
+      "        (default: the prefix); an active token of the tenant cannot have the same name.\n"
+      "list    every token of the tenant: name, prefix, created, active or revoked when.\n"
+      "revoke  the active token with that name, or else with that prefix (at least \"ct_\"\n"
+      "        and 4 characters); refused (exit 1) when none or several match. Requests\n"
+      "        with a revoked token are refused (401) at once.\n"
+      ADMIN_ENV },
+    /* admin keys (the bus's CURVE keys) is in cmd_keys.c. */
+    { "admin", "keys", cmd_admin_keys, "admin keys generate NAME --dir DIR [--force]",
+      "Writes a CURVE key pair for a service or a client: DIR/NAME.key (public; copy it into\n"
+      "the servers' CREANCE_CURVE_DIR/authorized/ folder) and DIR/NAME.key_secret (mode 0600;\n"
+      "NAME uses it as CREANCE_CURVE_CERT=DIR/NAME.key). Never overwrites without --force.\n" },
 };
 
 #define NCOMMANDS (sizeof s_commands / sizeof s_commands[0])

@@ -2,6 +2,7 @@
 #include "send.h"
 
 #include "creance.pb-c.h"
+#include "curve.h"
 
 #include <czmq.h>
 #include <stdio.h>
@@ -29,6 +30,12 @@ s_dealer(const char *endpoint, char *error, size_t error_len)
     zsock_set_sndhwm(sock, 0);
     zsock_set_rcvhwm(sock, 0);
     zsock_set_rcvtimeo(sock, 200);
+    /* CURVE when CREANCE_CURVE_DIR is set: CREANCE_CURVE_CERT is ours. */
+    if (curve_setup_env() != 0 || curve_client(sock) != 0) {
+        snprintf(error, error_len, "CURVE: %s", curve_error());
+        zsock_destroy(&sock);
+        return NULL;
+    }
     if (zsock_connect(sock, "%s", endpoint) != 0) {
         snprintf(error, error_len, "cannot connect to '%s': %s", endpoint,
                  zmq_strerror(zmq_errno()));

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bus.h"
+#include "curve.h"
 #include "db.h"
 #include "endpoint.h"
 #include "http.h"
@@ -228,6 +229,9 @@ main(void)
     const char *endpoint = config_get(app.config, "CREANCE_INTAKE_ENDPOINT");
     app.router = zsock_new(ZMQ_ROUTER);
     zsock_set_maxmsgsize(app.router, ENDPOINT_HARD_LIMIT);
+    /* Billing feeds authenticate with CURVE when it is configured. */
+    if (curve_server(app.router, "intake_feeds") != 0)
+        goto done;
     if (zsock_bind(app.router, "%s", endpoint) < 0) {
         log_error("cannot bind endpoint=%s: %s", endpoint, zmq_strerror(zmq_errno()));
         goto done;

@@ -23,6 +23,7 @@
 #include "http.h"
 #include "items.h"
 #include "log.h"
+#include "plans.h"
 #include "service.h"
 #include "tzlocal.h"
 
@@ -55,6 +56,7 @@ static const http_route_t s_routes[] = {
     { "GET", "/api/v1/reminders/limitation", rem_api_limitation },
     { "GET", "/api/v1/reminders", rem_api_reminders },
     { "GET", "/api/v1/worklist", rem_api_worklist },
+    { "GET", "/api/v1/plans", rem_plans_get },
     { "POST", "/api/v1/bounces", rem_api_bounces },
     { "POST", "/api/v1/optouts", rem_api_optouts },
     { NULL, NULL, NULL }

@@ -7,12 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collect.h"
 #include "dates.h"
 #include "envelope.h"
 #include "facts.h"
 #include "log.h"
 #include "metrics.h"
 #include "money.h"
+#include "segments.h"
 
 /* ------------------------------------------------------------------ pure */
 
@@ -403,6 +405,28 @@ int rpt_aggregates_apply(db_t *db, const Creance__Envelope *env, void *arg)
                   env->tenant, env->stream, env->seq, envelope_type_name(env),
                   db_last_error(db));
         return -1;
+    }
+    bool unknown_collect = false;
+    if (rpt_collect_apply(db, env, &unknown_collect)) {
+        log_error("collection facts not updated tenant=%s stream=%s seq=%" PRId64 " type=%s"
+                  " error=%s", env->tenant, env->stream, env->seq, envelope_type_name(env),
+                  db_last_error(db));
+        return -1;
+    }
+    bool unknown_segment = false;
+    if (rpt_segments_apply(db, env, &unknown_segment)) {
+        log_error("segments not updated tenant=%s stream=%s seq=%" PRId64 " type=%s error=%s",
+                  env->tenant, env->stream, env->seq, envelope_type_name(env),
+                  db_last_error(db));
+        return -1;
+    }
+    if (unknown_segment) {
+        rpt_error_t e = { "risk_scored.grade", "invalid" };
+        reject(self, env, &e);
+    }
+    if (unknown_collect) {
+        rpt_error_t e = { "event", "unknown_to_collection_facts" };
+        reject(self, env, &e);
     }
     if (unknown && !unresolved) {
         rpt_error_t e = { "invoice_id", "unknown_to_facts" };

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collect.h"
 #include "dates.h"
 #include "log.h"
 
@@ -14,22 +15,29 @@ enum {
     D_INVOICED, D_INVOICE_COUNT, D_COLLECTED, D_PAYMENTS, D_SETTLED, D_FELL_DUE,
     D_FELL_DUE_COUNT, D_PAID_COUNT, D_DAYS_TO_PAY, D_DAYS_LATE,
     D_WRITTEN_OFF, D_DISP_OPENED, D_DISP_OPENED_MINOR, D_DISP_RESOLVED,
-    D_DISP_RESOLVED_MINOR, D_RESOLUTION_DAYS, D_COLUMNS
+    D_DISP_RESOLVED_MINOR, D_RESOLUTION_DAYS,
+    /*  0041: plans and promises, maintained by collect.c through
+        rpt_facts_daily_pair (by column name). */
+    D_INST_PAID, D_INST_MISSED, D_INST_PAID_MINOR, D_INST_MISSED_MINOR,
+    D_PLANS_COMPLETED, D_PLANS_DEFAULTED, D_PROM_KEPT, D_PROM_BROKEN,
+    D_PROM_KEPT_MINOR, D_PROM_BROKEN_MINOR,
+    /*  0042: open amounts moved into (+) or out of (-) the segment when a
+        debtor's grade or collector changes (segments.c). */
+    D_TRANSFERRED, D_COLUMNS
 };
 static const char *const s_daily_cols[D_COLUMNS] = {
     "invoiced_minor", "invoice_count", "collected_minor", "payments_minor", "settled_minor",
     "fell_due_minor", "fell_due_count", "paid_count",
     "days_to_pay_sum", "days_late_sum", "written_off_minor", "disputes_opened",
     "disputes_opened_minor", "disputes_resolved", "disputes_resolved_minor",
-    "resolution_days_sum"
+    "resolution_days_sum",
+    "instalments_paid", "instalments_missed", "instalments_paid_minor",
+    "instalments_missed_minor", "plans_completed", "plans_defaulted", "promises_kept",
+    "promises_broken", "promises_kept_minor", "promises_broken_minor", "transferred_minor"
 };
 
-/*  The segment and currency a fact is counted in. */
-typedef struct {
-    char currency[4];
-    char country[3];
-    int kind;
-} seg_t;
+/*  The segment and currency a fact is counted in (facts.h). */
+typedef rpt_seg_t seg_t;
 
 typedef struct { char s[24]; } num_t;
 static num_t num(int64_t v) { num_t n; snprintf(n.s, sizeof n.s, "%" PRId64, v); return n; }
@@ -42,12 +50,12 @@ static const char *daily_sql(void)
 {
     if (s_daily_sql)
         return s_daily_sql;
-    char cols[1024] = "", vals[512] = "", sets[2048] = "";
+    char cols[2048] = "", vals[1024] = "", sets[4096] = "";
     for (int i = 0; i < D_COLUMNS; i++) {
         char buf[160];
         snprintf(buf, sizeof buf, ", %s", s_daily_cols[i]);
         strcat(cols, buf);
-        snprintf(buf, sizeof buf, ", $%d", i + 6);
+        snprintf(buf, sizeof buf, ", $%d", i + 8);
         strcat(vals, buf);
         snprintf(buf, sizeof buf, "%s%s = rpt_daily.%s + EXCLUDED.%s", i ? ", " : "",
                  s_daily_cols[i], s_daily_cols[i], s_daily_cols[i]);
@@ -57,9 +65,10 @@ static const char *daily_sql(void)
     s_daily_sql = malloc(n);
     if (s_daily_sql)
         snprintf(s_daily_sql, n,
-                 "INSERT INTO rpt_daily (tenant, currency, country, kind, day%s)"
-                 " VALUES ($1, $2, $3, $4::smallint, $5::date%s)"
-                 " ON CONFLICT (tenant, currency, country, kind, day) DO UPDATE SET %s",
+                 "INSERT INTO rpt_daily (tenant, currency, country, kind, grade, collector, day%s)"
+                 " VALUES ($1, $2, $3, $4::smallint, $6, $7, $5::date%s)"
+                 " ON CONFLICT (tenant, currency, country, kind, grade, collector, day)"
+                 " DO UPDATE SET %s",
                  cols, vals, sets);
     return s_daily_sql;
 }
@@ -71,7 +80,7 @@ static int daily_add(db_t *db, const char *tenant, const seg_t *seg, int32_t d, 
     if (!sql)
         return -1;
     num_t vals[D_COLUMNS];
-    const char *params[5 + D_COLUMNS];
+    const char *params[7 + D_COLUMNS];
     num_t kind = num(seg->kind);
     day_t dd = day(d);
     params[0] = tenant;
@@ -79,11 +88,13 @@ static int daily_add(db_t *db, const char *tenant, const seg_t *seg, int32_t d, 
     params[2] = seg->country;
     params[3] = kind.s;
     params[4] = dd.s;
+    params[5] = seg->grade;
+    params[6] = seg->collector;
     for (int i = 0; i < D_COLUMNS; i++) {
         vals[i] = num(v[i]);
-        params[5 + i] = vals[i].s;
+        params[7 + i] = vals[i].s;
     }
-    return db_run(db, sql, 5 + D_COLUMNS, params);
+    return db_run(db, sql, 7 + D_COLUMNS, params);
 }
 
 /*  One column of one day. */
@@ -102,27 +113,31 @@ static int open_add(db_t *db, const char *tenant, const seg_t *seg, int32_t due,
         return 0;
     num_t kind = num(seg->kind), a = num(amount), c = num(count), k = num(collected);
     day_t dd = day(due), on = day(d);
-    const char *p1[] = { tenant, seg->currency, seg->country, kind.s, dd.s, a.s, c.s, k.s };
+    const char *p1[] = { tenant, seg->currency, seg->country, kind.s, dd.s, a.s, c.s, k.s,
+                         seg->grade, seg->collector };
     if (db_run(db,
-               "INSERT INTO rpt_open_due (tenant, currency, country, kind, due_date, open_minor,"
-               " open_count, collected_minor) VALUES ($1, $2, $3, $4::smallint, $5::date,"
-               " $6::bigint, $7::bigint, $8::bigint)"
-               " ON CONFLICT (tenant, currency, country, kind, due_date) DO UPDATE SET"
+               "INSERT INTO rpt_open_due (tenant, currency, country, kind, grade, collector,"
+               " due_date, open_minor, open_count, collected_minor) VALUES ($1, $2, $3,"
+               " $4::smallint, $9, $10, $5::date, $6::bigint, $7::bigint, $8::bigint)"
+               " ON CONFLICT (tenant, currency, country, kind, grade, collector, due_date)"
+               " DO UPDATE SET"
                " open_minor = rpt_open_due.open_minor + EXCLUDED.open_minor,"
                " open_count = rpt_open_due.open_count + EXCLUDED.open_count,"
                " collected_minor = rpt_open_due.collected_minor + EXCLUDED.collected_minor",
-               8, p1))
+               10, p1))
         return -1;
-    const char *p2[] = { tenant, seg->currency, seg->country, kind.s, dd.s, on.s, a.s, c.s, k.s };
+    const char *p2[] = { tenant, seg->currency, seg->country, kind.s, dd.s, on.s, a.s, c.s, k.s,
+                         seg->grade, seg->collector };
     return db_run(db,
-               "INSERT INTO rpt_open_moves (tenant, currency, country, kind, due_date, day,"
-               " delta_minor, delta_count, delta_collected_minor) VALUES ($1, $2, $3,"
-               " $4::smallint, $5::date, $6::date, $7::bigint, $8::bigint, $9::bigint)"
-               " ON CONFLICT (tenant, currency, country, kind, due_date, day) DO UPDATE SET"
+               "INSERT INTO rpt_open_moves (tenant, currency, country, kind, grade, collector,"
+               " due_date, day, delta_minor, delta_count, delta_collected_minor) VALUES ($1, $2,"
+               " $3, $4::smallint, $10, $11, $5::date, $6::date, $7::bigint, $8::bigint, $9::bigint)"
+               " ON CONFLICT (tenant, currency, country, kind, grade, collector, due_date, day)"
+               " DO UPDATE SET"
                " delta_minor = rpt_open_moves.delta_minor + EXCLUDED.delta_minor,"
                " delta_count = rpt_open_moves.delta_count + EXCLUDED.delta_count,"
                " delta_collected_minor = rpt_open_moves.delta_collected_minor"
-               " + EXCLUDED.delta_collected_minor", 9, p2);
+               " + EXCLUDED.delta_collected_minor", 11, p2);
 }
 
 /*  The debtor's segment; unknown debtors count in country "--", kind 0. */
@@ -130,17 +145,21 @@ static int debtor_seg(db_t *db, const char *tenant, int64_t debtor_id, seg_t *se
 {
     num_t id = num(debtor_id);
     const char *params[] = { tenant, id.s };
-    PGresult *r = db_exec(db, "SELECT country, kind FROM rpt_debtors"
+    PGresult *r = db_exec(db, "SELECT country, kind, grade, collector FROM rpt_debtors"
                               " WHERE tenant = $1 AND debtor_id = $2::bigint", 2, params);
     if (!r)
         return -1;
     if (PQntuples(r) == 1) {
         snprintf(seg->country, sizeof seg->country, "%s", PQgetvalue(r, 0, 0));
         seg->kind = atoi(PQgetvalue(r, 0, 1));
+        snprintf(seg->grade, sizeof seg->grade, "%s", PQgetvalue(r, 0, 2));
+        snprintf(seg->collector, sizeof seg->collector, "%s", PQgetvalue(r, 0, 3));
     }
     else {
         snprintf(seg->country, sizeof seg->country, "--");
         seg->kind = 0;
+        snprintf(seg->grade, sizeof seg->grade, "-");
+        seg->collector[0] = '\0';
     }
     PQclear(r);
     return 0;
@@ -165,14 +184,18 @@ static int on_debtor(db_t *db, const char *tenant, const Creance__DebtorCreated 
         return 0;
     num_t id = num(d->debtor_id), kind = num(d->kind);
     const char *country = d->country && strlen(d->country) == 2 ? d->country : "--";
+    /*  company_id and email: for debtor search (0050_rpt_debtor_search.sql). */
     const char *params[] = { tenant, id.s, d->external_id ? d->external_id : "",
-                             d->legal_name ? d->legal_name : "", country, kind.s };
+                             d->legal_name ? d->legal_name : "", country, kind.s,
+                             d->company_id ? d->company_id : "", d->email ? d->email : "" };
     return db_run(db,
-        "INSERT INTO rpt_debtors (tenant, debtor_id, external_id, legal_name, country, kind)"
-        " VALUES ($1, $2::bigint, $3, $4, $5, $6::smallint)"
+        "INSERT INTO rpt_debtors (tenant, debtor_id, external_id, legal_name, country, kind,"
+        " company_id, email)"
+        " VALUES ($1, $2::bigint, $3, $4, $5, $6::smallint, $7, $8)"
         " ON CONFLICT (tenant, debtor_id) DO UPDATE SET external_id = EXCLUDED.external_id,"
-        " legal_name = EXCLUDED.legal_name, country = EXCLUDED.country, kind = EXCLUDED.kind",
-        6, params);
+        " legal_name = EXCLUDED.legal_name, country = EXCLUDED.country, kind = EXCLUDED.kind,"
+        " company_id = EXCLUDED.company_id, email = EXCLUDED.email",
+        8, params);
 }
 
 static int on_invoice_issued(db_t *db, const char *tenant, const Creance__InvoiceIssued *e,
@@ -192,12 +215,13 @@ static int on_invoice_issued(db_t *db, const char *tenant, const Creance__Invoic
           amt = num(e->amount->minor);
     day_t di = day(issue), dd = day(due);
     const char *params[] = { tenant, id.s, deb.s, e->number ? e->number : "", seg.currency,
-                             seg.country, kind.s, di.s, dd.s, amt.s };
+                             seg.country, kind.s, di.s, dd.s, amt.s, seg.grade, seg.collector };
     PGresult *r = db_exec(db,
         "INSERT INTO rpt_invoices (tenant, invoice_id, debtor_id, number, currency, country,"
-        " kind, issue_date, due_date, amount_minor, open_minor) VALUES ($1, $2::bigint,"
-        " $3::bigint, $4, $5, $6, $7::smallint, $8::date, $9::date, $10::bigint, $10::bigint)"
-        " ON CONFLICT (tenant, invoice_id) DO NOTHING RETURNING 1", 10, params);
+        " kind, issue_date, due_date, amount_minor, open_minor, grade, collector) VALUES ($1,"
+        " $2::bigint, $3::bigint, $4, $5, $6, $7::smallint, $8::date, $9::date, $10::bigint,"
+        " $10::bigint, $11, $12)"
+        " ON CONFLICT (tenant, invoice_id) DO NOTHING RETURNING 1", 12, params);
     if (!r)
         return -1;
     bool fresh = PQntuples(r) == 1;
@@ -246,7 +270,8 @@ static int invoice_move(db_t *db, const char *tenant, int64_t invoice_id, int64_
         " FROM old WHERE i.tenant = $1 AND i.invoice_id = $2::bigint"
         " RETURNING old.open_minor, i.open_minor, i.currency, i.country, i.kind,"
         "  i.issue_date - date '1970-01-01', i.due_date - date '1970-01-01',"
-        "  coalesce(old.paid_date - date '1970-01-01', -2147483648)", 5, params);
+        "  coalesce(old.paid_date - date '1970-01-01', -2147483648), i.grade, i.collector",
+        5, params);
     if (!r)
         return -1;
     if (PQntuples(r) != 1) {
@@ -263,6 +288,8 @@ static int invoice_move(db_t *db, const char *tenant, int64_t invoice_id, int64_
     int32_t issue = atoi(PQgetvalue(r, 0, 5));
     int32_t due = atoi(PQgetvalue(r, 0, 6));
     int64_t old_paid = strtoll(PQgetvalue(r, 0, 7), NULL, 10);
+    snprintf(seg.grade, sizeof seg.grade, "%s", PQgetvalue(r, 0, 8));
+    snprintf(seg.collector, sizeof seg.collector, "%s", PQgetvalue(r, 0, 9));
     PQclear(r);
     /*  A settlement dated before the invoice was issued (a payment received
         earlier and applied to it later) takes effect on the issue date: an
@@ -296,6 +323,13 @@ static int invoice_move(db_t *db, const char *tenant, int64_t invoice_id, int64_
         v[D_DAYS_LATE] = d > due ? d - due : 0;
     }
     if (daily_add(db, tenant, &seg, d, v))
+        return -1;
+    /*  Reminders sent up to 14 days before are credited with the payment. */
+    if (how == MOVE_PAYMENT && before > 0 && after <= 0
+        && rpt_collect_invoice_paid(db, tenant, invoice_id, d, +1))
+        return -1;
+    if (how == MOVE_REVERSAL && old_paid != INT32_MIN && after > 0
+        && rpt_collect_invoice_paid(db, tenant, invoice_id, (int32_t) old_paid, -1))
         return -1;
     if (how == MOVE_REVERSAL && old_paid != INT32_MIN && after > 0) {
         /*  The invoice is not paid any more: its paid figures are taken
@@ -338,7 +372,8 @@ static int on_invoice_adjusted(db_t *db, const char *tenant, const Creance__Enve
         " UPDATE rpt_invoices i SET amount_minor = $3::bigint, open_minor = $4::bigint,"
         "  due_date = $5::date FROM old WHERE i.tenant = $1 AND i.invoice_id = $2::bigint"
         " RETURNING old.amount_minor, old.open_minor, old.due_date - date '1970-01-01',"
-        "  i.currency, i.country, i.kind, i.issue_date - date '1970-01-01'", 5, params);
+        "  i.currency, i.country, i.kind, i.issue_date - date '1970-01-01', i.grade, i.collector",
+        5, params);
     if (!r)
         return -1;
     if (PQntuples(r) != 1) {
@@ -354,6 +389,8 @@ static int on_invoice_adjusted(db_t *db, const char *tenant, const Creance__Enve
     snprintf(seg.country, sizeof seg.country, "%s", PQgetvalue(r, 0, 4));
     seg.kind = atoi(PQgetvalue(r, 0, 5));
     int32_t issue = atoi(PQgetvalue(r, 0, 6));
+    snprintf(seg.grade, sizeof seg.grade, "%s", PQgetvalue(r, 0, 7));
+    snprintf(seg.collector, sizeof seg.collector, "%s", PQgetvalue(r, 0, 8));
     PQclear(r);
     int64_t new_amount = e->new_amount->minor, new_open = e->open_amount->minor;
     int32_t d = occurred_day(env);
@@ -441,12 +478,12 @@ static int on_dispute_opened(db_t *db, const char *tenant, const Creance__Disput
     const char *params[] = { tenant, did.s, iid.s, amt.s, od.s };
     PGresult *r = db_exec(db,
         "INSERT INTO rpt_disputes (tenant, dispute_id, invoice_id, currency, country, kind,"
-        " amount_minor, opened_date)"
+        " amount_minor, opened_date, grade, collector)"
         " SELECT tenant, $2::bigint, invoice_id, currency, country, kind,"
-        "  CASE WHEN $4::bigint > 0 THEN $4::bigint ELSE open_minor END, $5::date"
+        "  CASE WHEN $4::bigint > 0 THEN $4::bigint ELSE open_minor END, $5::date, grade, collector"
         " FROM rpt_invoices WHERE tenant = $1 AND invoice_id = $3::bigint"
         " ON CONFLICT (tenant, dispute_id) DO NOTHING"
-        " RETURNING currency, country, kind, amount_minor", 5, params);
+        " RETURNING currency, country, kind, amount_minor, grade, collector", 5, params);
     if (!r)
         return -1;
     if (PQntuples(r) != 1) {
@@ -459,6 +496,8 @@ static int on_dispute_opened(db_t *db, const char *tenant, const Creance__Disput
     snprintf(seg.country, sizeof seg.country, "%s", PQgetvalue(r, 0, 1));
     seg.kind = atoi(PQgetvalue(r, 0, 2));
     int64_t amount = strtoll(PQgetvalue(r, 0, 3), NULL, 10);
+    snprintf(seg.grade, sizeof seg.grade, "%s", PQgetvalue(r, 0, 4));
+    snprintf(seg.collector, sizeof seg.collector, "%s", PQgetvalue(r, 0, 5));
     PQclear(r);
     num_t a = num(amount);
     const char *up[] = { tenant, iid.s, a.s };
@@ -486,7 +525,7 @@ static int on_dispute_resolved(db_t *db, const char *tenant, const Creance__Disp
         "UPDATE rpt_disputes SET resolved_date = $3::date"
         " WHERE tenant = $1 AND dispute_id = $2::bigint AND resolved_date IS NULL"
         " RETURNING currency, country, kind, amount_minor, invoice_id,"
-        "  $3::date - opened_date", 3, params);
+        "  $3::date - opened_date, grade, collector", 3, params);
     if (!r)
         return -1;
     if (PQntuples(r) != 1) {
@@ -503,6 +542,8 @@ static int on_dispute_resolved(db_t *db, const char *tenant, const Creance__Disp
     char iid[24];
     snprintf(iid, sizeof iid, "%s", PQgetvalue(r, 0, 4));
     int64_t days = strtoll(PQgetvalue(r, 0, 5), NULL, 10);
+    snprintf(seg.grade, sizeof seg.grade, "%s", PQgetvalue(r, 0, 6));
+    snprintf(seg.collector, sizeof seg.collector, "%s", PQgetvalue(r, 0, 7));
     PQclear(r);
     const char *up[] = { tenant, iid, a.s };
     if (db_run(db, "UPDATE rpt_invoices SET disputed_minor = disputed_minor - $3::bigint"
@@ -513,6 +554,34 @@ static int on_dispute_resolved(db_t *db, const char *tenant, const Creance__Disp
     v[D_DISP_RESOLVED_MINOR] = amount;
     v[D_RESOLUTION_DAYS] = days;
     return daily_add(db, tenant, &seg, resolved, v);
+}
+
+int rpt_facts_debtor_seg(db_t *db, const char *tenant, int64_t debtor_id, rpt_seg_t *seg)
+{
+    return debtor_seg(db, tenant, debtor_id, seg);
+}
+
+int rpt_facts_daily_pair(db_t *db, const char *tenant, const rpt_seg_t *seg, int32_t d,
+                         const char *col1, int64_t by1, const char *col2, int64_t by2)
+{
+    int64_t v[D_COLUMNS] = { 0 };
+    int found = 0;
+    for (int i = 0; i < D_COLUMNS; i++) {
+        if (col1 && strcmp(s_daily_cols[i], col1) == 0) {
+            v[i] += by1;
+            found++;
+        }
+        if (col2 && strcmp(s_daily_cols[i], col2) == 0) {
+            v[i] += by2;
+            found++;
+        }
+    }
+    if (found != (col1 != NULL) + (col2 != NULL)) {
+        log_error("rpt_daily has no such column col1=%s col2=%s", col1 ? col1 : "-",
+                  col2 ? col2 : "-");
+        return -1;
+    }
+    return daily_add(db, tenant, seg, d, v);
 }
 
 int rpt_facts_apply(db_t *db, const Creance__Envelope *env, bool *unknown)

@@ -34,6 +34,10 @@
                         amount moves from the old due date to the new one; the open
                         amount leaves the old due date and joins the new one that day.
 
+    Every fact also carries the debtor's grade and collector when it
+    happened (0042_reporting_segments.sql; segments.h moves open amounts
+    when they change), and plans, promises and reminders are collect.h's.
+
     An event naming an invoice or dispute reporting does not know changes
     nothing and is reported through *unknown (counted as a rejection). */
 #ifndef CREANCE_REPORTING_FACTS_H
@@ -46,5 +50,26 @@
 /*  Inside the consumer's transaction. 0 on success (*unknown set when the
     event named something unknown), -1 on a database error. */
 int rpt_facts_apply(db_t *db, const Creance__Envelope *env, bool *unknown);
+
+/*  The segment and currency a fact is counted in: country and kind as the
+    debtor had them when the invoice was issued (or the fact recorded),
+    grade and collector as they are when the fact happens (segments.h moves
+    open amounts when they change). */
+typedef struct {
+    char currency[4];
+    char country[3];
+    int kind;
+    char grade[2];              /* "A".."E", "-" before the first score */
+    char collector[64];         /* "" = none */
+} rpt_seg_t;
+
+/*  For collect.c and segments.c. The segment reporting knows for a debtor
+    now (country "--", kind 0, grade "-", collector "" when unknown);
+    currency is left alone. 0 or -1 on a database error. */
+int rpt_facts_debtor_seg(db_t *db, const char *tenant, int64_t debtor_id, rpt_seg_t *seg);
+/*  Adds by1 to rpt_daily column col1 (and by2 to col2 unless NULL) of the
+    segment's row of day d. -1 on a database error or an unknown column. */
+int rpt_facts_daily_pair(db_t *db, const char *tenant, const rpt_seg_t *seg, int32_t d,
+                         const char *col1, int64_t by1, const char *col2, int64_t by2);
 
 #endif

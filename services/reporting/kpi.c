@@ -93,3 +93,22 @@ bool rpt_turnover_x100(int64_t sales, int64_t opening, int64_t closing, int64_t 
     /*  sales / ((o + c) / 2) * 100 = sales * 200 / (o + c) */
     return div_round((__int128) sales * 200, (__int128) opening + closing, out);
 }
+
+void rpt_roll_add(int32_t start, int32_t end, int32_t due, int64_t open_start, int64_t open_end,
+                  int64_t from[RPT_AGE_BUCKETS], int64_t still[RPT_AGE_BUCKETS],
+                  int64_t rolled[RPT_AGE_BUCKETS])
+{
+    if (open_start <= 0)
+        return;
+    int b = rpt_age_bucket(start - due);
+    /*  What was paid, credited or written off in between is cured; an
+        amount added since (an adjustment, a reversal) was not in the
+        bucket at the start and does not count. */
+    int64_t left = open_end < open_start ? open_end : open_start;
+    if (left < 0)
+        left = 0;
+    from[b] += open_start;
+    still[b] += left;
+    if (rpt_age_bucket(end - due) > b)
+        rolled[b] += left;
+}

@@ -52,4 +52,15 @@ bool rpt_cei_bp(int64_t opening, int64_t sales, int64_t closing, int64_t closing
 /*  Receivables turnover for the period, x100 = sales / ((opening + closing) / 2). */
 bool rpt_turnover_x100(int64_t sales, int64_t opening, int64_t closing, int64_t *out);
 
+/*  Roll rates between two days start < end, accumulated one due date at a
+    time: what was open at `start` on invoices due on `due` (open_start)
+    sits in bucket b = rpt_age_bucket(start - due); of it, the part still
+    open at `end` (min(open_end, open_start), never below 0) is added to
+    still[b], and to rolled[b] too when it is then in a later bucket
+    (rpt_age_bucket(end - due) > b). from[b] += open_start. Roll rate of b
+    = rolled[b] / from[b]. */
+void rpt_roll_add(int32_t start, int32_t end, int32_t due, int64_t open_start, int64_t open_end,
+                  int64_t from[RPT_AGE_BUCKETS], int64_t still[RPT_AGE_BUCKETS],
+                  int64_t rolled[RPT_AGE_BUCKETS]);
+
 #endif

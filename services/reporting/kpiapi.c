@@ -11,6 +11,7 @@
 
 #include "api.h"
 #include "dates.h"
+#include "forecast.h"
 #include "kpi.h"
 #include "log.h"
 #include "metrics.h"
@@ -169,8 +170,16 @@ static bool request_params(void *arg, const http_request_t *req, http_response_t
             p->segment = "kind";
             p->seg_sql = "CASE kind WHEN 1 THEN 'business' WHEN 2 THEN 'consumer' ELSE 'unknown' END";
         }
+        else if (strcmp(s, "grade") == 0) {
+            p->segment = "grade";
+            p->seg_sql = "grade::text";
+        }
+        else if (strcmp(s, "collector") == 0) {
+            p->segment = "collector";
+            p->seg_sql = "collector";
+        }
         else
-            return bad(res, "segment", "expected 'country' or 'kind'");
+            return bad(res, "segment", "expected 'country', 'kind', 'grade' or 'collector'");
     }
     s = http_query(req, "format");
     if (s && strcmp(s, "csv") != 0 && strcmp(s, "json") != 0)
@@ -239,7 +248,7 @@ static json_t *opt(bool ok, int64_t v)
 
 typedef struct {
     char currency[4];
-    char seg[32];
+    char seg[64];
     int64_t sales, closing, opening, collected, payments, fell_due, collected_by_due;
     int64_t paid_count, days_to_pay, days_late, written_off;
     int64_t disputes_open, disputes_open_minor, disputes_resolved, resolution_days;
@@ -247,6 +256,11 @@ typedef struct {
     int64_t aging[RPT_AGE_BUCKETS], aging_count[RPT_AGE_BUCKETS];
     int64_t unpaid;
     int64_t month_sales[COUNTBACK_MONTHS];
+    /*  0041: plans, promises, reminders (collect.h). */
+    int64_t inst_paid, inst_missed, inst_paid_minor, inst_missed_minor;
+    int64_t plans_completed, plans_defaulted;
+    int64_t prom_kept, prom_broken, prom_kept_minor, prom_broken_minor;
+    int64_t rem_sent, rem_invoices, rem_paid_short, rem_paid_long, rem_cost, rem_debtors;
 } group_t;
 
 typedef struct {
@@ -324,8 +338,8 @@ static int load_daily(db_t *db, const params_t *p, groups_t *gs)
     snprintf(sql, sizeof sql,
         "SELECT currency, %s,"
         " sum(invoiced_minor) FILTER (WHERE day >= $2::date),"
-        " sum(invoiced_minor - settled_minor),"
-        " sum(invoiced_minor - settled_minor) FILTER (WHERE day < $2::date),"
+        " sum(invoiced_minor - settled_minor + transferred_minor),"
+        " sum(invoiced_minor - settled_minor + transferred_minor) FILTER (WHERE day < $2::date),"
         " sum(collected_minor) FILTER (WHERE day >= $2::date),"
         " sum(payments_minor) FILTER (WHERE day >= $2::date),"
         " sum(fell_due_minor) FILTER (WHERE day >= $2::date),"
@@ -338,7 +352,17 @@ static int load_daily(db_t *db, const params_t *p, groups_t *gs)
         " sum(disputes_resolved) FILTER (WHERE day >= $2::date),"
         " sum(resolution_days_sum) FILTER (WHERE day >= $2::date),"
         " sum(invoice_count) FILTER (WHERE day >= $2::date),"
-        " sum(fell_due_count) FILTER (WHERE day >= $2::date)"
+        " sum(fell_due_count) FILTER (WHERE day >= $2::date),"
+        " sum(instalments_paid) FILTER (WHERE day >= $2::date),"
+        " sum(instalments_missed) FILTER (WHERE day >= $2::date),"
+        " sum(instalments_paid_minor) FILTER (WHERE day >= $2::date),"
+        " sum(instalments_missed_minor) FILTER (WHERE day >= $2::date),"
+        " sum(plans_completed) FILTER (WHERE day >= $2::date),"
+        " sum(plans_defaulted) FILTER (WHERE day >= $2::date),"
+        " sum(promises_kept) FILTER (WHERE day >= $2::date),"
+        " sum(promises_broken) FILTER (WHERE day >= $2::date),"
+        " sum(promises_kept_minor) FILTER (WHERE day >= $2::date),"
+        " sum(promises_broken_minor) FILTER (WHERE day >= $2::date)"
         " FROM rpt_daily WHERE tenant = $1 AND ($4 = '' OR currency = $4) AND day <= $3::date"
         " GROUP BY 1, 2", p->seg_sql);
     char from[11], to[11];
@@ -369,6 +393,70 @@ static int load_daily(db_t *db, const params_t *p, groups_t *gs)
         g->resolution_days = col(r, i, c++);
         g->invoice_count = col(r, i, c++);
         g->fell_due_count = col(r, i, c++);
+        g->inst_paid = col(r, i, c++);
+        g->inst_missed = col(r, i, c++);
+        g->inst_paid_minor = col(r, i, c++);
+        g->inst_missed_minor = col(r, i, c++);
+        g->plans_completed = col(r, i, c++);
+        g->plans_defaulted = col(r, i, c++);
+        g->prom_kept = col(r, i, c++);
+        g->prom_broken = col(r, i, c++);
+        g->prom_kept_minor = col(r, i, c++);
+        g->prom_broken_minor = col(r, i, c++);
+    }
+    PQclear(r);
+    return 0;
+}
+
+/*  The tenant's cost per channel action: its own, else the default ('*'). */
+#define CHANNEL_COSTS_SQL \
+    "SELECT DISTINCT ON (channel) channel, cost_minor FROM rpt_channel_costs" \
+    " WHERE tenant IN ($1, '*') ORDER BY channel, tenant = '*'"
+
+/*  Reminders sent in the period (by sent day), the invoices they named, how
+    many of those were paid within 7 / 14 days, what the actions cost, and
+    the distinct debtors contacted. */
+static int load_reminders(db_t *db, const params_t *p, groups_t *gs)
+{
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+        "WITH c AS (" CHANNEL_COSTS_SQL "),"
+        " s AS (SELECT currency, %s AS seg, channel, sum(sent) AS sent,"
+        "  sum(reminded_invoices) AS n, sum(paid_7d) AS p7, sum(paid_14d) AS p14"
+        "  FROM rpt_reminder_daily WHERE tenant = $1 AND ($4 = '' OR currency = $4)"
+        "  AND day BETWEEN $2::date AND $3::date GROUP BY 1, 2, 3)"
+        " SELECT currency, seg, sum(sent), sum(n), sum(p7), sum(p14),"
+        "  sum(sent * coalesce(c.cost_minor, 0))"
+        " FROM s LEFT JOIN c USING (channel) GROUP BY 1, 2", p->seg_sql);
+    char from[11], to[11];
+    date_format(p->from, from);
+    date_format(p->to, to);
+    const char *params[] = { p->tenant, from, to, p->currency };
+    PGresult *r = db_exec(db, sql, 4, params);
+    if (!r)
+        return -1;
+    for (int i = 0; i < PQntuples(r); i++) {
+        group_t *g = group(gs, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+        if (!g)
+            continue;
+        g->rem_sent = col(r, i, 2);
+        g->rem_invoices = col(r, i, 3);
+        g->rem_paid_short = col(r, i, 4);
+        g->rem_paid_long = col(r, i, 5);
+        g->rem_cost = col(r, i, 6);
+    }
+    PQclear(r);
+    snprintf(sql, sizeof sql,
+        "SELECT currency, %s, count(DISTINCT debtor_id) FROM rpt_reminders"
+        " WHERE tenant = $1 AND sent_date BETWEEN $2::date AND $3::date"
+        " AND currency IS NOT NULL AND ($4 = '' OR currency = $4) GROUP BY 1, 2", p->seg_sql);
+    r = db_exec(db, sql, 4, params);
+    if (!r)
+        return -1;
+    for (int i = 0; i < PQntuples(r); i++) {
+        group_t *g = group(gs, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+        if (g)
+            g->rem_debtors = col(r, i, 2);
     }
     PQclear(r);
     return 0;
@@ -471,6 +559,41 @@ static json_t *kpi_row(const params_t *p, const group_t *g)
     json_object_set_new(o, "disputes_resolved_count", json_integer(g->disputes_resolved));
     ok = rpt_ratio(g->resolution_days, g->disputes_resolved, 10, &v);
     json_object_set_new(o, "avg_dispute_resolution_days_x10", opt(ok, v));
+
+    json_object_set_new(o, "instalments_paid_on_time", json_integer(g->inst_paid));
+    json_object_set_new(o, "instalments_missed", json_integer(g->inst_missed));
+    json_object_set_new(o, "instalments_paid_on_time_minor", json_integer(g->inst_paid_minor));
+    json_object_set_new(o, "instalments_missed_minor", json_integer(g->inst_missed_minor));
+    ok = rpt_ratio(g->inst_paid, g->inst_paid + g->inst_missed, 10000, &v);
+    json_object_set_new(o, "plan_adherence_bp", opt(ok, v));
+    json_object_set_new(o, "plans_completed", json_integer(g->plans_completed));
+    json_object_set_new(o, "plans_defaulted", json_integer(g->plans_defaulted));
+    ok = rpt_ratio(g->plans_completed, g->plans_completed + g->plans_defaulted, 10000, &v);
+    json_object_set_new(o, "plan_completion_rate_bp", opt(ok, v));
+
+    json_object_set_new(o, "promises_kept", json_integer(g->prom_kept));
+    json_object_set_new(o, "promises_broken", json_integer(g->prom_broken));
+    json_object_set_new(o, "promises_kept_minor", json_integer(g->prom_kept_minor));
+    json_object_set_new(o, "promises_broken_minor", json_integer(g->prom_broken_minor));
+    ok = rpt_ratio(g->prom_kept, g->prom_kept + g->prom_broken, 10000, &v);
+    json_object_set_new(o, "promise_kept_rate_bp", opt(ok, v));
+    ok = rpt_ratio(g->prom_kept_minor, g->prom_kept_minor + g->prom_broken_minor, 10000, &v);
+    json_object_set_new(o, "promise_kept_amount_rate_bp", opt(ok, v));
+
+    json_object_set_new(o, "reminders_sent", json_integer(g->rem_sent));
+    json_object_set_new(o, "debtors_contacted", json_integer(g->rem_debtors));
+    ok = rpt_ratio(g->rem_sent, g->rem_debtors, 100, &v);
+    json_object_set_new(o, "contacts_per_debtor_x100", opt(ok, v));
+    json_object_set_new(o, "reminded_invoices", json_integer(g->rem_invoices));
+    json_object_set_new(o, "reminded_paid_7d", json_integer(g->rem_paid_short));
+    json_object_set_new(o, "reminded_paid_14d", json_integer(g->rem_paid_long));
+    ok = rpt_ratio(g->rem_paid_short, g->rem_invoices, 10000, &v);
+    json_object_set_new(o, "reminder_paid_7d_rate_bp", opt(ok, v));
+    ok = rpt_ratio(g->rem_paid_long, g->rem_invoices, 10000, &v);
+    json_object_set_new(o, "reminder_paid_14d_rate_bp", opt(ok, v));
+    json_object_set_new(o, "collection_cost_minor", json_integer(g->rem_cost));
+    ok = rpt_ratio(g->rem_cost, g->collected, 10000, &v);
+    json_object_set_new(o, "cost_of_collection_bp", opt(ok, v));
     return o;
 }
 
@@ -496,7 +619,7 @@ void rpt_kpiapi_kpis(const http_request_t *req, http_response_t *res, void *arg)
         return;
     }
     if (load_daily(api->db, &p, gs) || load_aging(api->db, &p, gs)
-        || load_months(api->db, &p, gs)) {
+        || load_months(api->db, &p, gs) || load_reminders(api->db, &p, gs)) {
         free(gs);
         db_failed(res);
         return;
@@ -577,7 +700,7 @@ void rpt_kpiapi_dso(const http_request_t *req, http_response_t *res, void *arg)
         "SELECT currency, CASE WHEN day < $3::date THEN $5::int ELSE"
         " (extract(year FROM $2::date) * 12 + extract(month FROM $2::date))::int"
         "  - (extract(year FROM day) * 12 + extract(month FROM day))::int END AS k,"
-        " sum(invoiced_minor), sum(invoiced_minor - settled_minor)"
+        " sum(invoiced_minor), sum(invoiced_minor - settled_minor + transferred_minor)"
         " FROM rpt_daily WHERE tenant = $1 AND ($4 = '' OR currency = $4) AND day <= $2::date"
         " GROUP BY 1, 2 ORDER BY 1, 2", 5, params);
     if (!r) {
@@ -645,7 +768,10 @@ static json_t *rows_json(PGresult *r)
             const char *name = PQfname(r, c);
             size_t n = strlen(name);
             bool integer = (n > 6 && strcmp(name + n - 6, "_minor") == 0)
-                        || (n > 3 && strcmp(name + n - 3, "_id") == 0)
+                        /* Créance's ids are numbers; the sender's
+                           external_id is text ("D1" is no integer). */
+                        || (n > 3 && strcmp(name + n - 3, "_id") == 0
+                            && strcmp(name, "external_id") != 0)
                         || (n > 6 && strcmp(name + n - 6, "_count") == 0)
                         || strcmp(name, "kind") == 0 || strcmp(name, "days_past_due") == 0
                         || strcmp(name, "open_invoices") == 0;
@@ -758,17 +884,65 @@ void rpt_kpiapi_riskiest(const http_request_t *req, http_response_t *res, void *
     char to[11], lim[8];
     date_format(p.to, to);
     snprintf(lim, sizeof lim, "%ld", limit);
-    const char *params[] = { p.tenant, to, p.currency, lim };
-    PGresult *r = db_exec(api->db,
-        "SELECT i.debtor_id, d.legal_name, d.country, i.currency,"
-        " sum(i.open_minor) AS overdue_minor, count(*) AS overdue_count,"
-        " max($2::date - i.due_date) AS days_past_due"
-        " FROM rpt_invoices i LEFT JOIN rpt_debtors d"
-        "  ON d.tenant = i.tenant AND d.debtor_id = i.debtor_id"
-        " WHERE i.tenant = $1 AND i.open_minor > 0 AND i.due_date < $2::date"
-        "  AND ($3 = '' OR i.currency = $3)"
-        " GROUP BY i.debtor_id, d.legal_name, d.country, i.currency"
-        " ORDER BY overdue_minor DESC, i.debtor_id LIMIT $4::int", 4, params);
+    /*  Candidates: debtors by open amount, largest first (rpt_debtor_open,
+        0043_reporting_worklist.sql), in growing batches. Overdue <= open:
+        once the last kept line's overdue exceeds the open amount of the
+        last candidate, no debtor left can enter the list. Past
+        RISKIEST_MAX_CANDIDATES, every debtor is examined. */
+    enum { RISKIEST_FIRST_BATCH = 64, RISKIEST_MAX_CANDIDATES = 20000 };
+    zchunk_t *ids = zchunk_new("{", 1);
+    long offset = 0, batch = RISKIEST_FIRST_BATCH;
+    PGresult *r = NULL;
+    for (;;) {
+        char off[24], bat[24];
+        snprintf(off, sizeof off, "%ld", offset);
+        snprintf(bat, sizeof bat, "%ld", batch);
+        const char *cp[] = { p.tenant, p.currency, bat, off };
+        PGresult *c = db_exec(api->db,
+            "SELECT debtor_id, open_minor FROM rpt_debtor_open"
+            " WHERE tenant = $1 AND open_minor > 0 AND ($2 = '' OR currency = $2)"
+            " ORDER BY open_minor DESC, debtor_id LIMIT $3::int OFFSET $4::int", 4, cp);
+        if (!c)
+            break;
+        int n = PQntuples(c);
+        int64_t last_open = n ? col(c, n - 1, 1) : 0;
+        for (int i = 0; i < n; i++) {
+            if (zchunk_size(ids) > 1)
+                zchunk_extend(ids, ",", 1);
+            zchunk_extend(ids, PQgetvalue(c, i, 0), strlen(PQgetvalue(c, i, 0)));
+        }
+        PQclear(c);
+        bool all = n < batch || offset + n >= RISKIEST_MAX_CANDIDATES;
+        size_t len = zchunk_size(ids);
+        char *list = malloc(len + 2);
+        if (!list)
+            break;
+        memcpy(list, zchunk_data(ids), len);
+        memcpy(list + len, "}", 2);
+        const char *params[] = { p.tenant, to, p.currency, lim, all ? "" : list };
+        r = db_exec(api->db,
+            "SELECT i.debtor_id, d.legal_name, d.country, i.currency,"
+            " sum(i.open_minor) AS overdue_minor, count(*) AS overdue_count,"
+            " max($2::date - i.due_date) AS days_past_due"
+            " FROM rpt_invoices i LEFT JOIN rpt_debtors d"
+            "  ON d.tenant = i.tenant AND d.debtor_id = i.debtor_id"
+            " WHERE i.tenant = $1 AND i.open_minor > 0 AND i.due_date < $2::date"
+            "  AND ($3 = '' OR i.currency = $3)"
+            "  AND ($5 = '' OR i.debtor_id = ANY ($5::bigint[]))"
+            " GROUP BY i.debtor_id, d.legal_name, d.country, i.currency"
+            " ORDER BY overdue_minor DESC, i.debtor_id LIMIT $4::int", 5, params);
+        free(list);
+        if (!r || all)
+            break;
+        int got = PQntuples(r);
+        if (got == limit && col(r, got - 1, 4) > last_open)
+            break;
+        PQclear(r);
+        r = NULL;
+        offset += n;
+        batch *= 4;
+    }
+    zchunk_destroy(&ids);
     if (!r) {
         db_failed(res);
         return;
@@ -842,4 +1016,273 @@ void rpt_kpiapi_forecast(const http_request_t *req, http_response_t *res, void *
     json_object_set_new(body, "available", json_boolean(available));
     reply_rows(res, &p, body, "weeks", rows);
     observe("forecast", start);
+}
+
+/*  Reminder effectiveness over the period (reminders by the day they were
+    sent): one line per currency and level, then one per currency and
+    channel. Paid within 7 / 14 days: see collect.h. */
+void rpt_kpiapi_reminders(const http_request_t *req, http_response_t *res, void *arg)
+{
+    rpt_api_t *api = arg;
+    int64_t start = now_us();
+    params_t p;
+    if (!request_params(arg, req, res, &p))
+        return;
+    char from[11], to[11];
+    date_format(p.from, from);
+    date_format(p.to, to);
+    const char *params[] = { p.tenant, from, to, p.currency };
+    /*  by = 0: per level, 1: per channel (GROUPING SETS reads the rows once). */
+    PGresult *r = db_exec(api->db,
+        "WITH c AS (" CHANNEL_COSTS_SQL "),"
+        " s AS (SELECT currency, level, channel, sum(sent) AS sent,"
+        "  sum(reminded_invoices) AS n, sum(paid_7d) AS p7, sum(paid_14d) AS p14"
+        "  FROM rpt_reminder_daily WHERE tenant = $1 AND ($4 = '' OR currency = $4)"
+        "  AND day BETWEEN $2::date AND $3::date GROUP BY 1, 2, 3)"
+        " SELECT currency, GROUPING(channel) AS by_level, level, channel, sum(sent), sum(n),"
+        "  sum(p7), sum(p14), sum(sent * coalesce(c.cost_minor, 0))"
+        " FROM s LEFT JOIN c USING (channel)"
+        " GROUP BY GROUPING SETS ((currency, level), (currency, channel))"
+        " ORDER BY 1, 2 DESC, 3, 4", 4, params);
+    if (!r) {
+        db_failed(res);
+        return;
+    }
+    json_t *rows = json_array();
+    for (int i = 0; i < PQntuples(r); i++) {
+        bool by_level = atoi(PQgetvalue(r, i, 1)) == 1;
+        int64_t sent = col(r, i, 4), n = col(r, i, 5), p7 = col(r, i, 6), p14 = col(r, i, 7), v;
+        json_t *o = json_object();
+        json_object_set_new(o, "currency", json_string(PQgetvalue(r, i, 0)));
+        json_object_set_new(o, "by", json_string(by_level ? "level" : "channel"));
+        json_object_set_new(o, "level", by_level ? json_integer(col(r, i, 2)) : json_null());
+        json_object_set_new(o, "channel", by_level ? json_null() : json_string(PQgetvalue(r, i, 3)));
+        json_object_set_new(o, "reminders_sent", json_integer(sent));
+        json_object_set_new(o, "reminded_invoices", json_integer(n));
+        json_object_set_new(o, "paid_7d", json_integer(p7));
+        json_object_set_new(o, "paid_14d", json_integer(p14));
+        bool ok = rpt_ratio(p7, n, 10000, &v);
+        json_object_set_new(o, "paid_7d_rate_bp", opt(ok, v));
+        ok = rpt_ratio(p14, n, 10000, &v);
+        json_object_set_new(o, "paid_14d_rate_bp", opt(ok, v));
+        json_object_set_new(o, "cost_minor", json_integer(col(r, i, 8)));
+        json_array_append_new(rows, o);
+    }
+    PQclear(r);
+    reply_rows(res, &p, header(&p, true), "lines", rows);
+    observe("reminders", start);
+}
+
+/*  Roll rates month over month: the month ends M_0 = `to`, M_j = the last
+    day of the j-th calendar month before; for each pair (M_j+1, M_j) and
+    aging bucket, what was open at M_j+1, what of it was still open at M_j
+    and what of it had moved to a later bucket (kpi.h, rpt_roll_add). Open
+    amounts per due date at each month end come from rpt_open_due minus
+    the moves after that day, as for aging. */
+#define MAX_ROLL_MONTHS 24
+void rpt_kpiapi_rollrates(const http_request_t *req, http_response_t *res, void *arg)
+{
+    rpt_api_t *api = arg;
+    int64_t start = now_us();
+    params_t p;
+    if (!request_params(arg, req, res, &p))
+        return;
+    long months = 6;
+    const char *s = http_query(req, "months");
+    if (s) {
+        char *end;
+        months = strtol(s, &end, 10);
+        if (*s == '\0' || *end || months < 1 || months > MAX_ROLL_MONTHS) {
+            bad(res, "months", "expected an integer from 1 to 24");
+            return;
+        }
+    }
+    int32_t ends[MAX_ROLL_MONTHS + 1];
+    char arr[(MAX_ROLL_MONTHS + 1) * 12 + 4] = "{";
+    size_t at = 1;
+    for (int j = 0; j <= months; j++) {
+        int32_t f, days;
+        rpt_month_back(p.to, j, &f, &ends[j], &days);
+        char d[11];
+        date_format(ends[j], d);
+        at += (size_t) snprintf(arr + at, sizeof arr - at, "%s%s", j ? "," : "", d);
+    }
+    snprintf(arr + at, sizeof arr - at, "}");
+    char oldest[11];
+    date_format(ends[months], oldest);
+    const char *params[] = { p.tenant, arr, p.currency, oldest };
+    /*  One row per (currency, due date, month end j): the open amount then. */
+    PGresult *r = db_exec(api->db,
+        "WITH pts AS (SELECT (k - 1)::int AS j, d FROM unnest($2::date[]) WITH ORDINALITY AS t(d, k)),"
+        " b AS (SELECT currency, due_date, sum(open_minor) AS m FROM rpt_open_due"
+        "  WHERE tenant = $1 AND ($3 = '' OR currency = $3) GROUP BY 1, 2),"
+        " mv AS (SELECT currency, due_date, day, sum(delta_minor) AS dm FROM rpt_open_moves"
+        "  WHERE tenant = $1 AND ($3 = '' OR currency = $3) AND day > $4::date GROUP BY 1, 2, 3),"
+        " later AS (SELECT pts.j, mv.currency, mv.due_date, sum(mv.dm) AS s FROM pts"
+        "  JOIN mv ON mv.day > pts.d GROUP BY 1, 2, 3)"
+        " SELECT b.currency, b.due_date - date '1970-01-01', pts.j, b.m - coalesce(l.s, 0)"
+        " FROM b CROSS JOIN pts LEFT JOIN later l"
+        "  ON l.j = pts.j AND l.currency = b.currency AND l.due_date = b.due_date"
+        " ORDER BY 1, 2, 3", 4, params);
+    if (!r) {
+        db_failed(res);
+        return;
+    }
+    json_t *rows = json_array();
+    int i = 0, n = PQntuples(r);
+    while (i < n) {
+        char currency[4];
+        snprintf(currency, sizeof currency, "%s", PQgetvalue(r, i, 0));
+        int64_t from[MAX_ROLL_MONTHS][RPT_AGE_BUCKETS] = { { 0 } };
+        int64_t still[MAX_ROLL_MONTHS][RPT_AGE_BUCKETS] = { { 0 } };
+        int64_t rolled[MAX_ROLL_MONTHS][RPT_AGE_BUCKETS] = { { 0 } };
+        while (i < n && strcmp(PQgetvalue(r, i, 0), currency) == 0) {
+            int32_t due = atoi(PQgetvalue(r, i, 1));
+            int64_t open[MAX_ROLL_MONTHS + 1] = { 0 };
+            for (; i < n && strcmp(PQgetvalue(r, i, 0), currency) == 0
+                   && atoi(PQgetvalue(r, i, 1)) == due; i++) {
+                int j = atoi(PQgetvalue(r, i, 2));
+                if (j >= 0 && j <= months)
+                    open[j] = col(r, i, 3);
+            }
+            for (int j = 0; j < months; j++)
+                rpt_roll_add(ends[j + 1], ends[j], due, open[j + 1], open[j], from[j], still[j],
+                             rolled[j]);
+        }
+        for (int j = (int) months - 1; j >= 0; j--) {
+            int y, m, d;
+            date_from_days(ends[j], &y, &m, &d);
+            char month[8];
+            snprintf(month, sizeof month, "%04d-%02d", y, m);
+            for (int b = 0; b < RPT_AGE_BUCKETS; b++) {
+                json_t *o = json_object();
+                json_object_set_new(o, "currency", json_string(currency));
+                json_object_set_new(o, "month", json_string(month));
+                json_object_set_new(o, "start", date_json(ends[j + 1]));
+                json_object_set_new(o, "end", date_json(ends[j]));
+                json_object_set_new(o, "bucket", json_string(rpt_age_bucket_names[b]));
+                json_object_set_new(o, "open_at_start_minor", json_integer(from[j][b]));
+                json_object_set_new(o, "still_open_minor", json_integer(still[j][b]));
+                json_object_set_new(o, "rolled_minor", json_integer(rolled[j][b]));
+                int64_t v;
+                bool ok = b < RPT_AGE_OVER_180 && rpt_ratio(rolled[j][b], from[j][b], 10000, &v);
+                json_object_set_new(o, "roll_rate_bp", opt(ok, v));
+                json_array_append_new(rows, o);
+            }
+        }
+    }
+    PQclear(r);
+    json_t *body = header(&p, false);
+    json_object_set_new(body, "months", json_integer(months));
+    reply_rows(res, &p, body, "rolls", rows);
+    observe("rollrates", start);
+}
+
+/*  Forecast against actual, one line per currency and week (Monday to
+    Sunday), the last `weeks` weeks up to the week of `to`: the forecast of
+    the latest snapshot taken on or before the week's Monday (forecast.h)
+    beside what came in that week. */
+#define MAX_FC_WEEKS 52
+#define MAX_FC_CURRENCIES 16
+void rpt_kpiapi_forecast_actual(const http_request_t *req, http_response_t *res, void *arg)
+{
+    rpt_api_t *api = arg;
+    int64_t start = now_us();
+    params_t p;
+    if (!request_params(arg, req, res, &p))
+        return;
+    long weeks = 13;
+    const char *s = http_query(req, "weeks");
+    if (s) {
+        char *end;
+        weeks = strtol(s, &end, 10);
+        if (*s == '\0' || *end || weeks < 1 || weeks > MAX_FC_WEEKS) {
+            bad(res, "weeks", "expected an integer from 1 to 52");
+            return;
+        }
+    }
+    int32_t last = rpt_forecast_monday(p.to), first = last - 7 * ((int32_t) weeks - 1);
+    char f[11], l[11];
+    date_format(first, f);
+    date_format(last, l);
+    const char *params[] = { p.tenant, f, l, p.currency };
+    /*  kind 0: forecast (week, taken_on, expected); kind 1: actual (week,
+        collected, payments). The "later" line of a snapshot (its week 14)
+        is no forecast of one week and is left out. */
+    PGresult *r = db_exec(api->db,
+        "SELECT 0, currency, week_start - date '1970-01-01', taken_on::text, expected_minor, 0"
+        " FROM (SELECT DISTINCT ON (currency, week_start) currency, week_start, taken_on,"
+        "   expected_minor FROM rpt_forecast_snapshots"
+        "  WHERE tenant = $1 AND week_start BETWEEN $2::date AND $3::date"
+        "   AND taken_on <= week_start AND week_start < taken_on + 91"
+        "   AND ($4 = '' OR currency = $4)"
+        "  ORDER BY currency, week_start, taken_on DESC) s"
+        " UNION ALL"
+        " SELECT 1, currency, ($2::date + 7 * ((day - $2::date) / 7)) - date '1970-01-01', NULL,"
+        "  sum(collected_minor), sum(payments_minor)"
+        " FROM rpt_daily WHERE tenant = $1 AND day BETWEEN $2::date AND $3::date + 6"
+        "  AND ($4 = '' OR currency = $4) GROUP BY 1, 2, 3"
+        " ORDER BY 2", 4, params);
+    if (!r) {
+        db_failed(res);
+        return;
+    }
+    typedef struct {
+        char currency[4];
+        bool has_fc[MAX_FC_WEEKS];
+        char taken[MAX_FC_WEEKS][11];
+        int64_t fc[MAX_FC_WEEKS], collected[MAX_FC_WEEKS], payments[MAX_FC_WEEKS];
+    } fc_t;
+    fc_t *cs = calloc(MAX_FC_CURRENCIES, sizeof *cs);
+    int nc = 0;
+    for (int i = 0; cs && i < PQntuples(r); i++) {
+        const char *cur = PQgetvalue(r, i, 1);
+        int c = 0;
+        while (c < nc && strcmp(cs[c].currency, cur) != 0)
+            c++;
+        if (c == nc) {
+            if (nc == MAX_FC_CURRENCIES)
+                continue;
+            snprintf(cs[nc++].currency, 4, "%s", cur);
+        }
+        int w = (atoi(PQgetvalue(r, i, 2)) - first) / 7;
+        if (w < 0 || w >= weeks)
+            continue;
+        if (atoi(PQgetvalue(r, i, 0)) == 0) {
+            cs[c].has_fc[w] = true;
+            snprintf(cs[c].taken[w], 11, "%s", PQgetvalue(r, i, 3));
+            cs[c].fc[w] = col(r, i, 4);
+        }
+        else {
+            cs[c].collected[w] = col(r, i, 4);
+            cs[c].payments[w] = col(r, i, 5);
+        }
+    }
+    PQclear(r);
+    if (!cs) {
+        http_reply_error(res, 500, "memory", "exhausted");
+        return;
+    }
+    json_t *rows = json_array();
+    for (int c = 0; c < nc; c++)
+        for (int w = 0; w < weeks; w++) {
+            const fc_t *x = &cs[c];
+            json_t *o = json_object();
+            json_object_set_new(o, "currency", json_string(x->currency));
+            json_object_set_new(o, "week_start", date_json(first + 7 * w));
+            json_object_set_new(o, "week_end", date_json(first + 7 * w + 6));
+            json_object_set_new(o, "forecast_taken_on",
+                                x->has_fc[w] ? json_string(x->taken[w]) : json_null());
+            json_object_set_new(o, "forecast_minor", opt(x->has_fc[w], x->fc[w]));
+            json_object_set_new(o, "collected_minor", json_integer(x->collected[w]));
+            json_object_set_new(o, "payments_received_minor", json_integer(x->payments[w]));
+            json_object_set_new(o, "forecast_error_minor",
+                                opt(x->has_fc[w], x->collected[w] - x->fc[w]));
+            json_array_append_new(rows, o);
+        }
+    free(cs);
+    json_t *body = header(&p, false);
+    json_object_set_new(body, "weeks", json_integer(weeks));
+    reply_rows(res, &p, body, "weeks", rows);
+    observe("forecast_actual", start);
 }

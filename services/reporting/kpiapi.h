@@ -5,7 +5,7 @@
       as_of=YYYY-MM-DD   the day figures are taken at (default: today)
       from=, to=         the period (default: to = as_of, from = to - 89)
       currency=XXX       one currency only
-      segment=country|kind   one line per segment value (kpis, aging)
+      segment=country|kind|grade|collector   one line per segment value (kpis, aging)
       format=csv         CSV instead of JSON (also: path ending in ".csv")
     Bad parameters: 400 {"error":{"field":"<param>","reason":...}}.
 
@@ -14,7 +14,10 @@
     GET /api/v1/dso        DSO trend, one line per currency and month (?months=1..36)
     GET /api/v1/debtors/{id}  a debtor, its invoices, risk state
     GET /api/v1/riskiest   debtors by overdue amount (?limit=1..200)
-    GET /api/v1/forecast   13-week cash-in forecast from risk's predicted payment dates */
+    GET /api/v1/forecast   13-week cash-in forecast from risk's predicted payment dates
+    GET /api/v1/reminders  reminder effectiveness per level and per channel
+    GET /api/v1/rollrates  roll rates between aging buckets, month over month (?months=1..24)
+    GET /api/v1/forecast/actual  weekly forecast snapshots against cash collected (?weeks=1..52) */
 #ifndef CREANCE_REPORTING_KPIAPI_H
 #define CREANCE_REPORTING_KPIAPI_H
 
@@ -39,5 +42,8 @@ void rpt_kpiapi_dso(const http_request_t *req, http_response_t *res, void *arg);
 void rpt_kpiapi_debtor(const http_request_t *req, http_response_t *res, void *arg);
 void rpt_kpiapi_riskiest(const http_request_t *req, http_response_t *res, void *arg);
 void rpt_kpiapi_forecast(const http_request_t *req, http_response_t *res, void *arg);
+void rpt_kpiapi_reminders(const http_request_t *req, http_response_t *res, void *arg);
+void rpt_kpiapi_rollrates(const http_request_t *req, http_response_t *res, void *arg);
+void rpt_kpiapi_forecast_actual(const http_request_t *req, http_response_t *res, void *arg);
 
 #endif

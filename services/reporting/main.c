@@ -1,25 +1,36 @@
 /*  creance-reporting: KPI totals from the ledger stream, served as a JSON
     API and a dashboard.
 
-    One zloop: the consumer keeps rpt_totals up to date from stream
-    "ledger" (effectively once, see consumer.h), and the HTTP server answers
+    One zloop: the consumer keeps rpt_totals and the KPI facts up to date
+    from streams "ledger" and "reminders" (effectively once, see
+    consumer.h), a timer takes the weekly forecast snapshot (forecast.h),
+    and the HTTP server answers
     GET / (dashboard), GET /api/v1/outstanding, the KPI endpoints of
     kpiapi.h, /healthz and /metrics. */
 #include <stdlib.h>
 
+#include "admin.h"
 #include "aggregates.h"
 #include "api.h"
 #include "consumer.h"
 #include "dashboard.h"
+#include "dates.h"
 #include "db.h"
+#include "forecast.h"
 #include "http.h"
 #include "kpiapi.h"
 #include "log.h"
+#include "search.h"
+#include "segments.h"
 #include "service.h"
 
 static const config_entry_t s_config[] = {
     { "CREANCE_REPORTING_HTTP", "127.0.0.1:8080", false,
       "dashboard, JSON API, health and metrics (host:port)" },
+    { RPT_ADMIN_TOKEN_VAR, "", true,
+      "SHA-256 (hex) of the operator token of /admin/v1/ (empty: operator API disabled)" },
+    { "CREANCE_REPORTING_SNAPSHOT_MS", "3600000", false,
+      "how often to check that this week's forecast snapshot is taken (ms)" },
     { NULL, NULL, false, NULL }
 };
 
@@ -36,12 +47,35 @@ static const http_route_t s_routes[] = {
     { "GET", "/api/v1/riskiest.csv", rpt_kpiapi_riskiest },
     { "GET", "/api/v1/forecast", rpt_kpiapi_forecast },
     { "GET", "/api/v1/forecast.csv", rpt_kpiapi_forecast },
+    { "GET", "/api/v1/forecast/actual", rpt_kpiapi_forecast_actual },
+    { "GET", "/api/v1/forecast/actual.csv", rpt_kpiapi_forecast_actual },
+    { "GET", "/api/v1/reminders", rpt_kpiapi_reminders },
+    { "GET", "/api/v1/reminders.csv", rpt_kpiapi_reminders },
+    { "GET", "/api/v1/rollrates", rpt_kpiapi_rollrates },
+    { "GET", "/api/v1/rollrates.csv", rpt_kpiapi_rollrates },
     { "GET", "/api/v1/debtors/", rpt_kpiapi_debtor },
+    { "PUT", "/api/v1/debtors/", rpt_segments_assign },
+    { "GET", "/api/v1/debtors", rpt_search_debtors },
+    { "GET", "/admin/v1/", rpt_admin_handle },
+    { "POST", "/admin/v1/", rpt_admin_handle },
+    { "DELETE", "/admin/v1/", rpt_admin_handle },
     { "GET", "/", rpt_dashboard_page },
     { NULL, NULL, NULL }
 };
 
-static const char *const s_streams[] = { "ledger", NULL };
+/*  "reminders": ReminderScheduled / ReminderSent for reminder effectiveness
+    (collect.h); "risk": RiskScored for the grade segment (segments.h). One
+    position per stream, the same consumer. */
+static const char *const s_streams[] = { "ledger", "reminders", "risk", NULL };
+
+/*  Takes this week's forecast snapshot if it is not taken yet (forecast.h);
+    a failure is retried on the next tick. */
+static int s_snapshot_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    if (db_ready(arg) && rpt_forecast_snapshot(arg, date_today()) < 0)
+        log_warn("forecast snapshot not taken, retried on the next tick");
+    return 0;
+}
 
 int main(void)
 {
@@ -74,8 +108,10 @@ int main(void)
         goto done;
 
     rpt_api_t api = { .db = db, .consumer = consumer };
+    rpt_admin_configure(config);
     const char *addr = config_get(config, "CREANCE_REPORTING_HTTP");
-    /*  Only GETs: no request body is worth more than a few kilobytes. */
+    /*  GETs, and the operator API's small JSON bodies: no request body is
+        worth more than a few kilobytes. */
     http = http_server_new(addr, s_routes, &api, 4096);
     if (!http) {
         log_error("http server not started addr=%s", addr);
@@ -86,6 +122,11 @@ int main(void)
     zloop_t *loop = service_loop(service);
     if (consumer_attach(consumer, loop) || http_server_attach(http, loop))
         goto done;
+    long snapshot_ms = strtol(config_get(config, "CREANCE_REPORTING_SNAPSHOT_MS"), NULL, 10);
+    if (snapshot_ms < 100)
+        snapshot_ms = 3600000;
+    s_snapshot_tick(loop, 0, db);
+    zloop_timer(loop, (size_t) snapshot_ms, 0, s_snapshot_tick, db);
     log_info("reporting ready http=%s port=%d", addr, http_server_port(http));
     rc = service_run(service);
 

@@ -1,5 +1,6 @@
 /*  query: GetDebtorRisk / CheckCredit over a ROUTER socket. */
 #include "query.h"
+#include "curve.h"
 #include "dates.h"
 #include "debtor.h"
 #include "log.h"
@@ -15,6 +16,9 @@
 #include <string.h>
 
 #define EXTERNAL_ID_MAX 255
+/*  A Query is a few ids and an amount; a larger frame is not one, and
+    libzmq disconnects its sender before buffering it (ZMQ_MAXMSGSIZE). */
+#define QUERY_MAX_MSG 65536
 
 struct risk_query_t {
     zsock_t *sock;
@@ -35,7 +39,10 @@ risk_query_new(const char *endpoint, db_t *db, risk_cache_t *cache, risk_scoring
                                         "time to answer one query", NULL);
     if (endpoint) {
         self->sock = zsock_new(ZMQ_ROUTER);
-        if (!self->sock || zsock_bind(self->sock, "%s", endpoint) < 0) {
+        if (self->sock)
+            zsock_set_maxmsgsize(self->sock, QUERY_MAX_MSG);
+        if (!self->sock || curve_server(self->sock, "risk_queries") != 0
+            || zsock_bind(self->sock, "%s", endpoint) < 0) {
             log_error("cannot bind query endpoint=%s: %s", endpoint, zmq_strerror(zmq_errno()));
             risk_query_destroy(&self);
             return NULL;

@@ -16,6 +16,7 @@ wait for something that must eventually be true.
 
 import ctypes
 import glob
+import hashlib
 import os
 import pwd
 import re
@@ -34,6 +35,7 @@ import uuid
 import psycopg2
 import redis
 import zmq
+import zmq.auth
 
 try:
     import creance_pb2 as pb
@@ -297,6 +299,25 @@ class Stack:
             # tests/e2e/test_intake_watch.py drives it by restarting intake.
             "CREANCE_INTAKE_WATCH_MS": "3600000",
         })
+        # Reporting's operator API (/admin/v1/) knows only the token's
+        # SHA-256; tests pass the token to the CLI as CREANCE_ADMIN_TOKEN.
+        self.admin_token = "cop_" + secrets.token_urlsafe(32)
+        self.env["CREANCE_ADMIN_TOKEN_SHA256"] = hashlib.sha256(
+            self.admin_token.encode()).hexdigest()
+        # The services connect as the least-privilege role creance_app
+        # (deploy/sql/0060_app_role.sql); migrations and the tests' own
+        # connection (self.db, self.db_url) are the schema's owner.
+        self.app_db_password = "e2e-app-" + secrets.token_hex(12)
+        self.app_db_url = "postgresql://creance_app:%s@127.0.0.1:%d/creance" % (
+            self.app_db_password, self.pg_port)
+        self.env["CREANCE_DB_URL"] = self.app_db_url
+        # CURVE on every ZeroMQ socket between services, as in production
+        # (common/curve.h); CREANCE_E2E_CURVE=0 runs without it.
+        self.curve = os.environ.get("CREANCE_E2E_CURVE", "1") != "0"
+        self.curve_dir = os.path.join(self.tmp, "curve")
+        if self.curve:
+            self.env["CREANCE_CURVE_DIR"] = self.curve_dir
+            self.env["CREANCE_CURVE_CERT"] = self.curve_cert("cli")
 
     # ------------------------------------------------------------ lifecycle
 
@@ -306,6 +327,8 @@ class Stack:
         current = self
         try:
             self._check_binaries()
+            if self.curve:
+                self._make_curve_keys()
             self._start_postgres()
             self._migrate()
             self._start_redis()
@@ -449,13 +472,15 @@ class Stack:
                     os.chown(os.path.join(root, f), pw.pw_uid, pw.pw_gid)
         self._run("initdb", [self._pg_bin("initdb"), "-D", pgdata, "-U", "creance", "-A", "trust",
                              "-E", "UTF8", "--locale=C", "--no-sync"], as_postgres=True)
-        p = self._popen("postgres", [
+        # Kept for start_postgres_again(): same port, same data directory.
+        self._pg_argv = [
             self._pg_bin("postgres"), "-D", pgdata, "-p", str(self.pg_port),
             "-c", "listen_addresses=127.0.0.1",
             "-c", "unix_socket_directories=" + self.pg_sock,
             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
             "-c", "max_connections=100", "-c", "log_min_messages=warning",
-        ], as_postgres=True)
+        ]
+        p = self._popen("postgres", self._pg_argv, as_postgres=True)
 
         def ready():
             if p.poll() is not None:
@@ -474,16 +499,19 @@ class Stack:
     def _migrate(self):
         env = dict(self.env)
         env["PATH"] = os.path.dirname(self._pg_bin("psql")) + ":" + env.get("PATH", "")
+        env["CREANCE_DB_URL"] = self.db_url         # the owner runs the migrations
         self._run("migrate", [os.path.join(REPO, "scripts", "migrate.sh")], env=env)
         self.db = psycopg2.connect(self.db_url)
         # Each statement sees what the services committed just before it.
         self.db.autocommit = True
+        with self.db.cursor() as cur:
+            cur.execute("ALTER ROLE creance_app PASSWORD %s", (self.app_db_password,))
 
     # ------------------------------------------------------------ Redis
 
     def _start_redis(self):
         rdir = os.path.join(self.tmp, "redis")
-        os.makedirs(rdir)
+        os.makedirs(rdir, exist_ok=True)    # exists when started again
         p = self._popen("redis", ["redis-server", "--port", str(self.redis_port),
                                   "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                                   "--dir", rdir, "--daemonize", "no"])
@@ -495,6 +523,45 @@ class Stack:
                 raise StackError("redis exited %s:\n%s" % (p.returncode, tail(self.logs["redis"])))
             return self.redis.ping()
         self._wait_start(ready, "redis")
+
+    # ------------------------------------------------------------ stores stopped and started again
+    # (tests/faults): an operator's restart or a crash of PostgreSQL or Redis
+    # under running services, on the same port and, for PostgreSQL, the same
+    # data directory.
+
+    def stop_postgres(self):
+        """Fast shutdown (SIGINT): every session is cut, committed data stays."""
+        try:
+            self.db.close()
+        except Exception:  # noqa: BLE001
+            pass
+        p = self.procs["postgres"]
+        self._signal(p, signal.SIGINT)
+        return p.wait(timeout=STOP_TIMEOUT)
+
+    def start_postgres_again(self):
+        p = self._popen("postgres", self._pg_argv, as_postgres=True)
+
+        def ready():
+            if p.poll() is not None:
+                raise StackError("postgres exited %s:\n%s" % (p.returncode, tail(self.logs["postgres"])))
+            c = psycopg2.connect(self.db_url, connect_timeout=2)
+            c.close()
+            return True
+        self._wait_start(ready, "postgres")
+        self.db = psycopg2.connect(self.db_url)
+        self.db.autocommit = True
+
+    def stop_redis(self):
+        """SIGKILL: Redis keeps nothing here (no RDB, no AOF), so it comes back empty."""
+        try:
+            self.redis.close()
+        except Exception:  # noqa: BLE001
+            pass
+        self._killpg(self.procs["redis"])
+
+    def start_redis_again(self):
+        self._start_redis()
 
     # ------------------------------------------------------------ services
 
@@ -532,9 +599,11 @@ class Stack:
             raise StackError("%s is already running" % svc)
         offset = os.path.getsize(self.logs[svc]) if svc in self.logs else 0
         env = None
-        if self.service_env.get(svc):
+        if self.service_env.get(svc) or (self.curve and svc != "broker"):
             env = dict(self.env)
-            env.update(self.service_env[svc])
+            if self.curve and svc != "broker":
+                env["CREANCE_CURVE_CERT"] = self.curve_cert(svc)
+            env.update(self.service_env.get(svc) or {})
         p = self._popen(svc, [self.binary(svc)], env=env)
         if not wait:
             def starting():
@@ -681,9 +750,43 @@ class Stack:
 
     # ------------------------------------------------------------ ZeroMQ clients
 
-    def _dealer_call(self, endpoint, payload, timeout):
-        s = self._zctx.socket(zmq.DEALER)
+    # CURVE: the servers' certificate in curve/server.key(_secret), each
+    # client's in curve/certs/NAME.key(_secret), the allowed clients' public
+    # halves in curve/authorized/. Generated by the CLI as an operator would.
+    CURVE_CLIENTS = ("intake", "risk", "reminders", "reporting", "cli", "e2e")
+
+    def curve_cert(self, name):
+        return os.path.join(self.curve_dir, "certs", name + ".key")
+
+    def _make_curve_keys(self):
+        cli = os.path.join(self.bindir, "creance")
+        if not os.access(cli, os.X_OK):
+            raise StackError("%s missing: it generates the CURVE keys (build it first)" % cli)
+        self._run("keys", [cli, "admin", "keys", "generate", "server", "--dir", self.curve_dir])
+        os.makedirs(os.path.join(self.curve_dir, "authorized"))
+        for name in self.CURVE_CLIENTS:
+            self._run("keys", [cli, "admin", "keys", "generate", name,
+                               "--dir", os.path.join(self.curve_dir, "certs")])
+            shutil.copy(self.curve_cert(name), os.path.join(self.curve_dir, "authorized"))
+
+    def zsocket(self, kind, cert="e2e"):
+        """A pyzmq socket (linger 0) set up as a CURVE client with the
+        certificate `cert` (a name under curve/certs, or a path to a
+        NAME.key_secret file) when the stack runs CURVE; cert=None: no CURVE
+        at all. The caller connects and closes it."""
+        s = self._zctx.socket(kind)
         s.setsockopt(zmq.LINGER, 0)
+        if self.curve and cert is not None:
+            path = cert if os.path.isabs(cert) else self.curve_cert(cert) + "_secret"
+            public, secret = zmq.auth.load_certificate(path)
+            server, _ = zmq.auth.load_certificate(os.path.join(self.curve_dir, "server.key"))
+            s.curve_secretkey = secret
+            s.curve_publickey = public
+            s.curve_serverkey = server
+        return s
+
+    def _dealer_call(self, endpoint, payload, timeout):
+        s = self.zsocket(zmq.DEALER)
         try:
             s.connect(endpoint)
             s.send_multipart([b"", payload])
@@ -713,8 +816,7 @@ class Stack:
 
     def publisher(self):
         """A PUB socket connected to the broker's XSUB side (caller closes)."""
-        s = self._zctx.socket(zmq.PUB)
-        s.setsockopt(zmq.LINGER, 0)
+        s = self.zsocket(zmq.PUB)
         s.connect(self.env["CREANCE_BROKER_PUB"])
         return s
 

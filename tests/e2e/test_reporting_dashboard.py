@@ -11,8 +11,13 @@ import shutil
 import subprocess
 import tempfile
 
-from stack import REPO
-from test_reporting_kpis import build_ledger
+import creance_pb2 as pb
+
+from stack import REPO, debtor_item, invoice_item, payment_item, wait_until
+from test_reporting_collection import (ReminderStream, StreamWriter, ledger_events, plan_item,
+                                       promise_item, reminders_caught_up, reminders_stopped)  # noqa: F401
+from test_reporting_kpis import build_ledger, caught_up, send_ok
+from test_reporting_segments import risk_stopped, scored  # noqa: F401
 
 ARTIFACTS = os.path.join(REPO, "tests", "artifacts")
 
@@ -125,3 +130,93 @@ def test_dashboard_refuses_a_bad_token(stack, tenant):
     assert 'data-state="error"' in dom
     assert "Jeton refusé" in dom
     assert 'class="kpi"' not in dom
+
+
+def test_dashboard_collection_tiles_and_charts(stack, tenant, reminders_stopped, risk_stopped):  # noqa: F811
+    """Plans, promises, reminders, grades and a forecast snapshot, shown on
+    2024-03-31 (the 90 days 01-02..03-31):
+
+      P (FR) IP 90000, plan L1 3 x 30000 due 02-10, 03-10, 04-10, paid 30000
+        on 02-08 and 03-20: #1 on time, #2 missed; grade B from 02-01
+      P2 (FR) IP2 20000, plan L2 2 x 10000 due 02-15, 03-15, paid on 02-10
+        and 03-15: both on time; grade A
+      Q (DE) IQ 50000, promises 20000 by 02-15 (kept: 20000 on 02-14) and
+        30000 by 03-15 (broken); grade E
+      reminders: level 1 e-mail to P2 about IP2 on 03-10 (IP2 paid 03-15, 5
+        days later); level 2 letter to Q about IQ on 03-01 (IQ not paid)
+      forecast snapshot of Monday 03-11: 12345 for its week, 5000 for 03-18
+    """
+    p, p2, q = send_ok(tenant, debtor_item("P", "Plan SARL"), debtor_item("P2", "Plan Deux SARL"),
+                       debtor_item("Q", "Promesse GmbH", country="DE"))
+    ip, ip2, iq = send_ok(tenant,
+                          invoice_item("IP", "P", 90000, issue="2024-01-01", due="2024-01-31"),
+                          invoice_item("IP2", "P2", 20000, issue="2024-01-01", due="2024-01-31"),
+                          invoice_item("IQ", "Q", 50000, issue="2024-01-01", due="2024-01-31"))
+    risk = StreamWriter(stack, tenant.id, "risk")
+    for debtor, grade in ((p, "B"), (p2, "A"), (q, "E")):
+        scored(risk, debtor, grade, "2024-02-01")
+    send_ok(tenant,
+            plan_item("L1", "P", [("2024-02-10", 30000), ("2024-03-10", 30000),
+                                  ("2024-04-10", 30000)], "2024-02-01", ["IP"]),
+            plan_item("L2", "P2", [("2024-02-15", 10000), ("2024-03-15", 10000)],
+                      "2024-02-01", ["IP2"]),
+            promise_item("Q1", "Q", 20000, "2024-02-15", ["IQ"]),
+            promise_item("Q2", "Q", 30000, "2024-03-15", ["IQ"]))
+    send_ok(tenant,
+            payment_item("YP1", "P", 30000, received="2024-02-08", invoices=["IP"]),
+            payment_item("YP2", "P", 30000, received="2024-03-20", invoices=["IP"]),
+            payment_item("YL1", "P2", 10000, received="2024-02-10", invoices=["IP2"]),
+            payment_item("YL2", "P2", 10000, received="2024-03-15", invoices=["IP2"]),
+            payment_item("YQ", "Q", 20000, received="2024-02-14", invoices=["IQ"]))
+    wait_until(lambda: ledger_events(stack, tenant.id, "PromiseBroken") == 1
+               and ledger_events(stack, tenant.id, "PlanDefaulted") == 1, what="the watcher's decisions")
+    rs = ReminderStream(stack, tenant.id)
+    rs.scheduled(1, p2, [ip2], 1, "email")
+    rs.sent(1, p2, 1, "email", "2024-03-10")
+    rs.scheduled(2, q, [iq], 2, "letter")
+    rs.sent(2, q, 2, "letter", "2024-03-01")
+    with stack.db.cursor() as cur:
+        for week, amount in (("2024-03-11", 12345), ("2024-03-18", 5000)):
+            cur.execute("INSERT INTO rpt_forecast_snapshots (tenant, taken_on, currency, week_start, "
+                        "expected_minor, invoices) VALUES (%s, '2024-03-11', 'EUR', %s, %s, 1)",
+                        (tenant.id, week, amount))
+    caught_up(stack, tenant)
+    reminders_caught_up(stack, tenant.id)
+    wait_until(lambda: stack.consumers_caught_up(tenant.id, stream="risk", consumers=("reporting",)),
+               what="reporting caught up on stream risk")
+
+    url = "http://%s/#token=%s&as_of=2024-03-31" % (stack.http_addr("reporting"), tenant.token)
+    shot = os.path.join(ARTIFACTS, "reporting-dashboard-collection.png")
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    if os.path.exists(shot):
+        os.unlink(shot)
+    dom, _ = browse_all([(url, None), (url, shot)])
+    assert 'data-loaded="true"' in dom, dom[:3000]
+    # Instalments due 01-02..03-31: 02-10 paid, 03-10 missed, 02-15 and 03-15 paid.
+    assert tile(dom, "plan_adherence") == ("7500", "75,00 %")
+    # Promises due 02-15 (kept) and 03-15 (broken).
+    assert tile(dom, "promise_kept") == ("5000", "50,00 %")
+    # Two invoices reminded, IP2 paid 5 days after its reminder.
+    assert tile(dom, "reminder_7d") == ("5000", "50,00 %")
+    assert tile(dom, "reminder_14d") == ("5000", "50,00 %")
+    # Two reminders, two debtors.
+    assert tile(dom, "contacts_per_debtor") == ("100", "1,00")
+    # e-mail 5 + letter 150 = 155 cents for 100000 collected: 0.155 % -> 0,16 %.
+    assert tile(dom, "cost_of_collection") == ("16", "0,16 %")
+    # Outstanding by grade on 03-31: P (B) 30000 left of IP, Q (E) 30000 of IQ, P2 (A) nothing.
+    for grade, raw in (("A", 0), ("B", 30000), ("C", 0), ("E", 30000), ("-", 0)):
+        assert 'data-raw="%d"' % raw in element(dom, 'data-grade="%s"' % grade), grade
+    # Forecast against actual: 13 weeks ending with the week of 03-25.
+    assert len(re.findall(r'data-series="actual"', dom)) == 13
+    for week, series, raw in (("2024-03-11", "forecast", "12345"), ("2024-03-11", "actual", "10000"),
+                              ("2024-03-18", "forecast", "5000"), ("2024-03-18", "actual", "30000"),
+                              ("2024-03-25", "forecast", ""), ("2024-03-25", "actual", "0")):
+        tag = element(dom, 'data-week="%s" data-series="%s"' % (week, series))
+        assert 'data-raw="%s"' % raw in tag, (week, series, tag)
+    # Reminder effectiveness per level and channel.
+    for by, key, r7, cost in (("level", "1", "10000", "5"), ("level", "2", "0", "150"),
+                              ("channel", "email", "10000", "5"), ("channel", "letter", "0", "150")):
+        m = re.search(r'<tr data-by="%s" data-key="%s">(.*?)</tr>' % (by, key), dom, re.S)
+        assert m, (by, key, dom[:3000])
+        assert re.findall(r'data-raw="([^"]*)"', m.group(1)) == [r7, r7, cost], (by, key, m.group(1))
+    assert os.path.getsize(shot) > 10000

@@ -435,7 +435,8 @@ def test_openapi_documents_every_field(stack, tenant):
     assert doc["openapi"].startswith("3.0")
     for path in ("/api/v1/kpis", "/api/v1/aging", "/api/v1/dso", "/api/v1/debtors/{id}",
                  "/api/v1/riskiest", "/api/v1/forecast", "/api/v1/outstanding", "/healthz",
-                 "/metrics"):
+                 "/metrics", "/api/v1/reminders", "/api/v1/rollrates", "/api/v1/forecast/actual",
+                 "/api/v1/debtors/{id}/collector"):
         assert path in doc["paths"], path
     documented = doc["components"]["schemas"]["KpiLine"]["properties"]
     send_ok(tenant, debtor_item("D"), invoice_item("I", "D", 1000, issue="2024-03-01", due="2024-03-31"))

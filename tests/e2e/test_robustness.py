@@ -54,8 +54,7 @@ def test_garbage_frames(stack, tenant):
     assert reply.error != "", reply
     assert len(reply.results) == 0, reply
     # A request with the delimiter but no payload frame: an error too.
-    s = stack._zctx.socket(zmq.DEALER)
-    s.setsockopt(zmq.LINGER, 0)
+    s = stack.zsocket(zmq.DEALER)
     try:
         s.connect(stack.env["CREANCE_INTAKE_ENDPOINT"])
         s.send_multipart([b""])
