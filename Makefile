@@ -69,7 +69,7 @@ BINS       := $(foreach s,$(SERVICES),$(BUILD)/bin/creance-$(s)) $(BUILD)/bin/cr
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps deps-check build build-bins test test-unit test-e2e up down status clean \
+.PHONY: all deps deps-check build build-bins test test-unit test-e2e test-faults up down status clean \
         fuzz fuzz-ci fuzz-bins test-asan test-valgrind bench bench-quick compose-test
 .DEFAULT_GOAL := all
 
@@ -123,6 +123,12 @@ test-unit: all
 	@BUILD=$(BUILD) scripts/run-tests.sh unit
 test-e2e: all
 	@BUILD=$(BUILD) scripts/run-tests.sh e2e
+# Faults under a stream of 100k+ events (tests/faults): services killed,
+# PostgreSQL and Redis restarted, a slow consumer. Minutes, not seconds:
+# not part of `test`; CI runs it. FAULTS_ARGS go to pytest.
+test-faults: all
+	@PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$(abspath $(BUILD))/gen/py" \
+	    CREANCE_BUILD="$(abspath $(BUILD))" $(PYTHON) -m pytest -q -s tests/faults $(FAULTS_ARGS)
 
 # Fuzzing (tests/fuzz/README.md): libFuzzer targets built with MODE=fuzz in
 # FUZZ_BUILD; `fuzz` runs each for FUZZ_SECONDS, `fuzz-ci` for 10 s.
