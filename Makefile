@@ -125,7 +125,7 @@ test-e2e: all
 	@BUILD=$(BUILD) scripts/run-tests.sh e2e
 # Faults under a stream of 100k+ events (tests/faults): services killed,
 # PostgreSQL and Redis restarted, a slow consumer. Minutes, not seconds:
-# not part of `test`; CI runs it. FAULTS_ARGS go to pytest.
+# not part of `test` nor yet of CI (see README). FAULTS_ARGS go to pytest.
 test-faults: all
 	@PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$(abspath $(BUILD))/gen/py" \
 	    CREANCE_BUILD="$(abspath $(BUILD))" $(PYTHON) -m pytest -q -s tests/faults $(FAULTS_ARGS)
