@@ -53,7 +53,8 @@ int rpt_admin_check(const char *configured_hex, const char *auth_header, const c
     for (size_t i = 0; ok && i < 32; i++) {
         int hi = hexval(configured_hex[2 * i]), lo = hexval(configured_hex[2 * i + 1]);
         ok = hi >= 0 && lo >= 0;
-        expected[i] = (unsigned char) (hi << 4 | lo);
+        if (ok)                     /* never shift the -1 of a bad digit */
+            expected[i] = (unsigned char) (hi << 4 | lo);
     }
     if (!ok) {
         *code = "misconfigured";
