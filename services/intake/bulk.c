@@ -1,5 +1,6 @@
 /*  bulk: set-based recording of a run of new items (see bulk.h). */
 #include "bulk.h"
+#include "pgarray.h"
 #include "dates.h"
 #include "log.h"
 
@@ -8,108 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ----------------------------------------------------- array parameters */
-
-/*  The text form of a PostgreSQL array literal, e.g. {"a","b\"c",NULL}:
-    unnest() of a few such parameters turns a run into rows in one
-    statement. Elements are always quoted (then only " and \ need an
-    escape); NULL is the bare word. */
-typedef struct {
-    char *s;
-    size_t len, cap;
-    size_t n;
-} arr_t;
-
-static void
-s_reserve(arr_t *a, size_t more)
-{
-    if (a->len + more + 1 > a->cap) {
-        a->cap = (a->len + more + 1) * 2;
-        a->s = realloc(a->s, a->cap);
-    }
-}
-
-static void
-s_arr_begin(arr_t *a)
-{
-    a->len = 0;
-    a->n = 0;
-    s_reserve(a, 2);
-    a->s[a->len++] = '{';
-    a->s[a->len] = 0;
-}
-
-static void
-s_arr_sep(arr_t *a)
-{
-    s_reserve(a, 1);
-    if (a->n++)
-        a->s[a->len++] = ',';
-}
-
-static void
-s_arr_text(arr_t *a, const char *v)
-{
-    s_arr_sep(a);
-    if (!v) {
-        s_reserve(a, 4);
-        memcpy(a->s + a->len, "NULL", 4);
-        a->len += 4;
-        return;
-    }
-    size_t len = strlen(v);
-    s_reserve(a, 2 * len + 2);
-    a->s[a->len++] = '"';
-    for (size_t i = 0; i < len; i++) {
-        if (v[i] == '"' || v[i] == '\\')
-            a->s[a->len++] = '\\';
-        a->s[a->len++] = v[i];
-    }
-    a->s[a->len++] = '"';
-}
-
-static void
-s_arr_int(arr_t *a, int64_t v)
-{
-    s_arr_sep(a);
-    s_reserve(a, 24);
-    a->len += (size_t) snprintf(a->s + a->len, 24, "%" PRId64, v);
-}
-
-static void
-s_arr_day(arr_t *a, int32_t days)
-{
-    char d[16];
-    date_format(days, d);
-    s_arr_sep(a);
-    s_reserve(a, strlen(d));
-    memcpy(a->s + a->len, d, strlen(d));
-    a->len += strlen(d);
-}
-
-/*  Bytes as hex (decode(x, 'hex') in SQL): the item's encoding, hashed
-    there exactly as intake_fact_register does. */
-static void
-s_arr_hex(arr_t *a, const uint8_t *bytes, size_t len)
-{
-    static const char digits[] = "0123456789abcdef";
-    s_arr_sep(a);
-    s_reserve(a, 2 * len);
-    for (size_t i = 0; i < len; i++) {
-        a->s[a->len++] = digits[bytes[i] >> 4];
-        a->s[a->len++] = digits[bytes[i] & 15];
-    }
-}
-
-static const char *
-s_arr_end(arr_t *a)
-{
-    s_reserve(a, 1);
-    a->s[a->len++] = '}';
-    a->s[a->len] = 0;
-    return a->s;
-}
 
 /* ------------------------------------------------------------------ runs */
 
@@ -132,7 +31,7 @@ struct bulk_t {
     Creance__IntakeItem__FactCase fact_case;
     entry_t *v;
     size_t n;
-    arr_t arr[A_ALL];
+    pgarray_t arr[A_ALL];
     uint8_t *buf;                   /* one item's encoding */
     size_t cap;
     zhashx_t *by_ext;               /* external id -> entry (or invoice) */
@@ -164,7 +63,7 @@ bulk_destroy(bulk_t **self_p)
         return;
     bulk_reset(self);
     for (size_t i = 0; i < A_ALL; i++)
-        free(self->arr[i].s);
+        pgarray_free(&self->arr[i]);
     free(self->v);
     free(self->buf);
     zhashx_destroy(&self->by_ext);
@@ -221,22 +120,17 @@ bulk_outcome(const bulk_t *self, size_t k, size_t *index, int64_t *id, const int
 
 /*  The item's encoding as hex into `a` (the idempotency hash is over it). */
 static void
-s_add_encoding(bulk_t *self, arr_t *a, const Creance__IntakeItem *item)
+s_add_encoding(bulk_t *self, pgarray_t *a, const Creance__IntakeItem *item)
 {
-    size_t size = creance__intake_item__get_packed_size(item);
-    if (size > self->cap) {
-        self->cap = size * 2;
-        self->buf = realloc(self->buf, self->cap);
-    }
-    size_t len = creance__intake_item__pack(item, self->buf);
-    s_arr_hex(a, self->buf, len);
+    size_t len = intake_item_encode(item, &self->buf, &self->cap);
+    pgarray_hex(a, self->buf, len);
 }
 
 static void
 s_begin_arrays(bulk_t *self, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        s_arr_begin(&self->arr[i]);
+        pgarray_begin(&self->arr[i]);
 }
 
 /*  Parameters: $1 tenant, $2 source, then the `narr` arrays, then the
@@ -250,7 +144,7 @@ s_exec(bulk_t *self, fact_ctx_t *ctx, const char *sql, size_t narr, const char *
     params[0] = ctx->tenant;
     params[1] = ctx->source;
     for (size_t i = 0; i < narr; i++)
-        params[2 + i] = s_arr_end(&self->arr[i]);
+        params[2 + i] = pgarray_end(&self->arr[i]);
     for (size_t i = 0; i < nextra; i++)
         params[2 + narr + i] = extra[i];
     return db_exec(ctx->db, sql, (int) (2 + narr + nextra), params);
@@ -296,32 +190,32 @@ static int
 s_flush_debtors(bulk_t *self, fact_ctx_t *ctx)
 {
     s_begin_arrays(self, 16);
-    arr_t *a = self->arr;
+    pgarray_t *a = self->arr;
     for (size_t k = 0; k < self->n; k++) {
         const Creance__DebtorFact *f = self->v[k].item->debtor;
         debtor_row_t row;
         intake_debtor_row(f, &row);
-        s_arr_text(&a[0], f->external_id);
-        s_arr_text(&a[1], f->legal_name);
-        s_arr_text(&a[2], f->company_id);
-        s_arr_int(&a[3], row.kind);
-        s_arr_text(&a[4], row.country);
-        s_arr_text(&a[5], row.language);
-        s_arr_text(&a[6], row.time_zone);
-        s_arr_text(&a[7], f->email);
-        s_arr_text(&a[8], f->phone);
-        s_arr_text(&a[9], row.address_json);
-        s_arr_text(&a[10], row.currency);
-        s_arr_int(&a[11], row.credit_limit);
-        s_arr_int(&a[12], row.terms);
+        pgarray_text(&a[0], f->external_id);
+        pgarray_text(&a[1], f->legal_name);
+        pgarray_text(&a[2], f->company_id);
+        pgarray_int(&a[3], row.kind);
+        pgarray_text(&a[4], row.country);
+        pgarray_text(&a[5], row.language);
+        pgarray_text(&a[6], row.time_zone);
+        pgarray_text(&a[7], f->email);
+        pgarray_text(&a[8], f->phone);
+        pgarray_text(&a[9], row.address_json);
+        pgarray_text(&a[10], row.currency);
+        pgarray_int(&a[11], row.credit_limit);
+        pgarray_int(&a[12], row.terms);
         if (f->current_assets)
-            s_arr_int(&a[13], f->current_assets->minor);
+            pgarray_int(&a[13], f->current_assets->minor);
         else
-            s_arr_text(&a[13], NULL);
+            pgarray_text(&a[13], NULL);
         if (f->current_liabilities)
-            s_arr_int(&a[14], f->current_liabilities->minor);
+            pgarray_int(&a[14], f->current_liabilities->minor);
         else
-            s_arr_text(&a[14], NULL);
+            pgarray_text(&a[14], NULL);
         s_add_encoding(self, &a[15], self->v[k].item);
         free(row.address_json);
     }
@@ -374,29 +268,21 @@ s_invoice_ext(const entry_t *e)
     return e->item->invoice->external_id;
 }
 
-static int32_t
-s_days(const Creance__Date *d)
-{
-    int32_t days = 0;
-    date_from_pb(d, &days);         /* validated before */
-    return days;
-}
-
 static int
 s_flush_invoices(bulk_t *self, fact_ctx_t *ctx)
 {
     s_begin_arrays(self, 9);
-    arr_t *a = self->arr;
+    pgarray_t *a = self->arr;
     for (size_t k = 0; k < self->n; k++) {
         const Creance__InvoiceFact *f = self->v[k].item->invoice;
-        s_arr_text(&a[0], f->debtor_external_id);
-        s_arr_text(&a[1], f->external_id);
-        s_arr_text(&a[2], f->number);
-        s_arr_day(&a[3], s_days(f->issue_date));
-        s_arr_day(&a[4], s_days(f->due_date));
-        s_arr_text(&a[5], f->amount->currency);
-        s_arr_int(&a[6], f->amount->minor);
-        s_arr_int(&a[7], f->terms_days);
+        pgarray_text(&a[0], f->debtor_external_id);
+        pgarray_text(&a[1], f->external_id);
+        pgarray_text(&a[2], f->number);
+        pgarray_day(&a[3], intake_pb_days(f->issue_date));
+        pgarray_day(&a[4], intake_pb_days(f->due_date));
+        pgarray_text(&a[5], f->amount->currency);
+        pgarray_int(&a[6], f->amount->minor);
+        pgarray_int(&a[7], f->terms_days);
         s_add_encoding(self, &a[8], self->v[k].item);
     }
     /* The debtor is resolved in the statement: no debtor, no row. The
@@ -553,14 +439,14 @@ s_flush_payments(bulk_t *self, fact_ctx_t *ctx)
 {
     /* 1. Read: the debtors, their open invoices, the named invoices. */
     s_begin_arrays(self, 2);
-    arr_t *a = self->arr;
+    pgarray_t *a = self->arr;
     zhashx_t *seen = zhashx_new();
     for (size_t k = 0; k < self->n; k++) {
         const Creance__PaymentFact *f = self->v[k].item->payment;
         if (zhashx_insert(seen, f->debtor_external_id, (void *) 1) == 0)
-            s_arr_text(&a[0], f->debtor_external_id);
+            pgarray_text(&a[0], f->debtor_external_id);
         for (size_t i = 0; i < f->n_invoice_external_ids; i++)
-            s_arr_text(&a[1], f->invoice_external_ids[i]);
+            pgarray_text(&a[1], f->invoice_external_ids[i]);
     }
     zhashx_destroy(&seen);
     PGresult *r = s_exec(self, ctx,
@@ -644,7 +530,7 @@ s_flush_payments(bulk_t *self, fact_ctx_t *ctx)
         if (e->rc != FACT_RECORDED)
             continue;
         accepted++;
-        int32_t received = s_days(f->received_date);
+        int32_t received = intake_pb_days(f->received_date);
         for (size_t i = 0; i < e->allocs.n; i++) {
             inv_t *inv = s_inv_find(by_id, e->allocs.v[i].invoice_id);
             inv->open -= e->allocs.v[i].amount;
@@ -664,32 +550,32 @@ s_flush_payments(bulk_t *self, fact_ctx_t *ctx)
             if (e->rc != FACT_RECORDED)
                 continue;
             const Creance__PaymentFact *f = e->item->payment;
-            s_arr_int(&a[0], e->debtor_id);
-            s_arr_text(&a[1], f->external_id);
-            s_arr_day(&a[2], s_days(f->received_date));
-            s_arr_text(&a[3], f->amount->currency);
-            s_arr_int(&a[4], f->amount->minor);
-            s_arr_int(&a[5], e->remaining);
-            s_arr_text(&a[6], f->method);
+            pgarray_int(&a[0], e->debtor_id);
+            pgarray_text(&a[1], f->external_id);
+            pgarray_day(&a[2], intake_pb_days(f->received_date));
+            pgarray_text(&a[3], f->amount->currency);
+            pgarray_int(&a[4], f->amount->minor);
+            pgarray_int(&a[5], e->remaining);
+            pgarray_text(&a[6], f->method);
             s_add_encoding(self, &a[7], e->item);
             for (size_t i = 0; i < e->allocs.n; i++) {
-                s_arr_text(&a[8], f->external_id);
-                s_arr_int(&a[9], e->allocs.v[i].invoice_id);
-                s_arr_text(&a[10], f->amount->currency);
-                s_arr_int(&a[11], e->allocs.v[i].amount);
+                pgarray_text(&a[8], f->external_id);
+                pgarray_int(&a[9], e->allocs.v[i].invoice_id);
+                pgarray_text(&a[10], f->amount->currency);
+                pgarray_int(&a[11], e->allocs.v[i].amount);
             }
         }
         for (size_t i = 0; i < ninv; i++) {
             inv_t *inv = s_inv_find(by_id, invs[i].id);
             if (inv != &invs[i] || !inv->touched)
                 continue;           /* a copy, or untouched */
-            s_arr_int(&a[12], inv->id);
-            s_arr_int(&a[13], inv->open_before);
-            s_arr_int(&a[14], inv->open);
+            pgarray_int(&a[12], inv->id);
+            pgarray_int(&a[13], inv->open_before);
+            pgarray_int(&a[14], inv->open);
             if (inv->open == 0)
-                s_arr_day(&a[15], inv->paid_date);
+                pgarray_day(&a[15], inv->paid_date);
             else
-                s_arr_text(&a[15], NULL);
+                pgarray_text(&a[15], NULL);
             touched++;
         }
         char expect[24];

@@ -1,5 +1,6 @@
 /*  facts: the ledger rows and events of each kind of intake item. */
 #include "facts.h"
+#include "pgarray.h"
 #include "dates.h"
 #include "envelope.h"
 #include "log.h"
@@ -31,12 +32,23 @@ s_day(int32_t days)
     return d;
 }
 
-static int32_t
-s_pb_days(const Creance__Date *d)
+int32_t
+intake_pb_days(const Creance__Date *d)
 {
     int32_t days = 0;
     date_from_pb(d, &days);         /* validated before */
     return days;
+}
+
+size_t
+intake_item_encode(const Creance__IntakeItem *item, uint8_t **buf, size_t *cap)
+{
+    size_t size = creance__intake_item__get_packed_size(item);
+    if (size > *cap) {
+        *cap = size * 2;
+        *buf = realloc(*buf, *cap);
+    }
+    return creance__intake_item__pack(item, *buf);
 }
 
 static int64_t
@@ -245,21 +257,17 @@ intake_take_credit(fact_ctx_t *ctx, int64_t invoice_id, int64_t debtor_id, const
     PQclear(r);
     if (*nuses == 0)
         return 0;
-    zchunk_t *pids = zchunk_new("{", 1), *amounts = zchunk_new("{", 1);
+    pgarray_t pids = PGARRAY_INIT, amounts = PGARRAY_INIT;
+    pgarray_begin(&pids);
+    pgarray_begin(&amounts);
     for (size_t i = 0; i < *nuses; i++) {
-        char buf[32];
-        int len = snprintf(buf, sizeof buf, "%s%" PRId64, i ? "," : "", (*uses)[i].payment_id);
-        zchunk_extend(pids, buf, (size_t) len);
-        len = snprintf(buf, sizeof buf, "%s%" PRId64, i ? "," : "", (*uses)[i].amount);
-        zchunk_extend(amounts, buf, (size_t) len);
+        pgarray_int(&pids, (*uses)[i].payment_id);
+        pgarray_int(&amounts, (*uses)[i].amount);
     }
-    zchunk_extend(pids, "}", 2);
-    zchunk_extend(amounts, "}", 2);
     num_t iid = s_num(invoice_id), taken = s_num(f->amount->minor - open);
-    day_t issue = s_day(s_pb_days(f->issue_date));
+    day_t issue = s_day(intake_pb_days(f->issue_date));
     const char *wparams[] = { ctx->tenant, iid.s, f->amount->currency,
-                              (const char *) zchunk_data(pids), (const char *) zchunk_data(amounts),
-                              taken.s, issue.s };
+                              pgarray_end(&pids), pgarray_end(&amounts), taken.s, issue.s };
     int rc = db_run(ctx->db,
         "WITH a AS (SELECT * FROM unnest($4::bigint[], $5::bigint[]) AS a(payment_id, amount)), "
         "ins AS (INSERT INTO allocations (tenant, payment_id, invoice_id, currency, amount_minor) "
@@ -270,8 +278,8 @@ intake_take_credit(fact_ctx_t *ctx, int64_t invoice_id, int64_t debtor_id, const
         "status = CASE WHEN open_minor = $6::bigint THEN 'paid' ELSE status END, "
         "paid_date = CASE WHEN open_minor = $6::bigint THEN $7::date ELSE paid_date END "
         "WHERE tenant = $1 AND id = $2::bigint", 7, wparams);
-    zchunk_destroy(&pids);
-    zchunk_destroy(&amounts);
+    pgarray_free(&pids);
+    pgarray_free(&amounts);
     return rc;
 }
 
@@ -341,7 +349,7 @@ static fact_rc_t
 s_record_invoice(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id, intake_error_t *err)
 {
     const Creance__InvoiceFact *f = item->invoice;
-    day_t issue = s_day(s_pb_days(f->issue_date)), due = s_day(s_pb_days(f->due_date));
+    day_t issue = s_day(intake_pb_days(f->issue_date)), due = s_day(intake_pb_days(f->due_date));
     num_t amount = s_num(f->amount->minor), terms = s_num(f->terms_days);
     const char *params[] = { ctx->tenant, ctx->source, f->debtor_external_id, f->external_id,
                              f->number, issue.s, due.s, f->amount->currency, amount.s, terms.s };
@@ -500,19 +508,6 @@ s_alloc_oldest(fact_ctx_t *ctx, int64_t debtor_id, const char *currency, allocs_
     return FACT_RECORDED;
 }
 
-/*  "{1,2,3}": a bigint[] parameter. */
-static char *
-s_array(const allocs_t *a, bool amounts)
-{
-    char *s = malloc(a->n * 22 + 3), *p = s;
-    *p++ = '{';
-    for (size_t i = 0; i < a->n; i++)
-        p += sprintf(p, "%s%" PRId64, i ? "," : "", amounts ? a->v[i].amount : a->v[i].invoice_id);
-    *p++ = '}';
-    *p = 0;
-    return s;
-}
-
 fact_rc_t
 intake_payment_events(fact_ctx_t *ctx, const Creance__PaymentFact *f, int64_t payment_id,
                  int64_t debtor_id, const allocs_t *a, int64_t remaining)
@@ -609,11 +604,18 @@ s_record_payment(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id, 
 
     /* The payment, its allocations and the invoices' new open amounts in
        one statement: one round trip however many invoices it pays. */
-    day_t received = s_day(s_pb_days(f->received_date));
+    day_t received = s_day(intake_pb_days(f->received_date));
     num_t debtor = s_num(debtor_id), amount = s_num(f->amount->minor), unapplied = s_num(remaining);
-    char *ids = s_array(&a, false), *amounts = s_array(&a, true);
+    pgarray_t ids = PGARRAY_INIT, amounts = PGARRAY_INIT;
+    pgarray_begin(&ids);
+    pgarray_begin(&amounts);
+    for (size_t i = 0; i < a.n; i++) {
+        pgarray_int(&ids, a.v[i].invoice_id);
+        pgarray_int(&amounts, a.v[i].amount);
+    }
     const char *wparams[] = { ctx->tenant, debtor.s, ctx->source, f->external_id, received.s,
-                              f->amount->currency, amount.s, unapplied.s, f->method, ids, amounts };
+                              f->amount->currency, amount.s, unapplied.s, f->method,
+                              pgarray_end(&ids), pgarray_end(&amounts) };
     r = db_exec(ctx->db,
         "WITH p AS (INSERT INTO payments (tenant, debtor_id, source, external_id, received_date, "
         "    currency, amount_minor, unapplied_minor, method) "
@@ -626,8 +628,8 @@ s_record_payment(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id, 
         "    paid_date = CASE WHEN i.open_minor = a.amount THEN $5::date ELSE i.paid_date END "
         "    FROM a WHERE i.tenant = $1 AND i.id = a.invoice_id) "
         "SELECT id FROM p", 11, wparams);
-    free(ids);
-    free(amounts);
+    pgarray_free(&ids);
+    pgarray_free(&amounts);
     if (!r) {
         free(a.v);
         return FACT_DB_ERROR;
@@ -691,7 +693,7 @@ s_open_dispute(fact_ctx_t *ctx, const Creance__DisputeFact *f, int64_t *id, inta
     }
 
     num_t debtor = s_num(debtor_id), invoice = s_num(invoice_id), amount_s = s_num(amount);
-    day_t opened = s_day(s_pb_days(f->opened_date));
+    day_t opened = s_day(intake_pb_days(f->opened_date));
     const char *iparams[] = { ctx->tenant, debtor.s, invoice.s, ctx->source, f->external_id,
                               currency, amount_s.s, f->reason, opened.s };
     r = db_exec(ctx->db,
@@ -768,7 +770,7 @@ s_resolve_dispute(fact_ctx_t *ctx, const Creance__DisputeFact *f, int64_t *id, i
                     f->invoice_external_id);
         return FACT_REJECTED;
     }
-    int32_t resolved_days = s_pb_days(f->resolved_date);
+    int32_t resolved_days = intake_pb_days(f->resolved_date);
     if (resolved_days < opened) {
         day_t a = s_day(resolved_days), b = s_day(opened);
         intake_fail(err, "bad_date", "resolved_date", "%s is before the dispute's opened_date %s",
@@ -922,16 +924,14 @@ s_resolve_invoices(fact_ctx_t *ctx, char **exts, size_t n, int64_t debtor_id, co
     return FACT_RECORDED;
 }
 
-static char *
-s_id_array(const int64_t *ids, size_t n)
+/*  "{1,2,3}" into `a`: the invoices a plan or a promise covers. */
+static const char *
+s_id_array(pgarray_t *a, const int64_t *ids, size_t n)
 {
-    char *s = malloc(n * 22 + 3), *p = s;
-    *p++ = '{';
+    pgarray_begin(a);
     for (size_t i = 0; i < n; i++)
-        p += sprintf(p, "%s%" PRId64, i ? "," : "", ids[i]);
-    *p++ = '}';
-    *p = 0;
-    return s;
+        pgarray_int(a, ids[i]);
+    return pgarray_end(a);
 }
 
 /* ------------------------------------------------------ invoice adjustment */
@@ -969,7 +969,7 @@ s_record_adjustment(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *i
         }
     }
     if (f->new_due_date) {
-        new_due = s_pb_days(f->new_due_date);
+        new_due = intake_pb_days(f->new_due_date);
         if (new_due < inv.issue) {
             day_t a = s_day(new_due), b = s_day(inv.issue);
             intake_fail(err, "due_before_issue", "new_due_date", "%s is before the invoice's issue_date %s",
@@ -1034,7 +1034,7 @@ s_record_cancellation(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t 
     if (s_invoice_closed(&inv, "invoice_external_id", "cancelled", err))
         return FACT_REJECTED;
     num_t iid = s_num(inv.id);
-    day_t on = s_day(s_pb_days(f->cancelled_date));
+    day_t on = s_day(intake_pb_days(f->cancelled_date));
     const char *params[] = { ctx->tenant, iid.s, on.s, f->reason };
     if (db_run(ctx->db, "UPDATE invoices SET status = 'cancelled', open_minor = 0, "
                         "cancelled_date = $3::date, cancel_reason = $4 "
@@ -1094,7 +1094,7 @@ s_record_credit_note(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *
     int64_t unapplied = f->amount->minor - applied;
     num_t debtor = s_num(debtor_id), iid = s_num(inv.id), amount = s_num(f->amount->minor),
           applied_s = s_num(applied), unapplied_s = s_num(unapplied);
-    day_t issued = s_day(s_pb_days(f->issue_date));
+    day_t issued = s_day(intake_pb_days(f->issue_date));
     const char *params[] = { ctx->tenant, debtor.s, tied ? iid.s : NULL, ctx->source,
                              f->external_id, f->number, issued.s, currency, amount.s,
                              applied_s.s, unapplied_s.s, f->reason };
@@ -1193,7 +1193,7 @@ s_record_reversal(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id,
     }
     PQclear(r);
 
-    day_t on = s_day(s_pb_days(f->reversed_date));
+    day_t on = s_day(intake_pb_days(f->reversed_date));
     const char *uparams[] = { ctx->tenant, pid.s, on.s, f->reason };
     if (db_run(ctx->db,
         "WITH d AS (DELETE FROM allocations WHERE tenant = $1 AND payment_id = $2::bigint "
@@ -1286,7 +1286,7 @@ s_record_write_off(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id
         amount = f->amount->minor;
     }
     num_t iid = s_num(inv.id), debtor = s_num(inv.debtor_id), amount_s = s_num(amount);
-    day_t on = s_day(s_pb_days(f->date));
+    day_t on = s_day(intake_pb_days(f->date));
     const char *params[] = { ctx->tenant, iid.s, debtor.s, ctx->source, f->external_id,
                              inv.currency, amount_s.s, on.s, f->reason };
     PGresult *r = db_exec(ctx->db,
@@ -1337,24 +1337,20 @@ s_record_plan(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id, int
         return rc;
     size_t n = f->n_instalments;
     int64_t total = 0;
-    zchunk_t *dues = zchunk_new("{", 1), *amounts = zchunk_new("{", 1);
+    pgarray_t dues = PGARRAY_INIT, amounts = PGARRAY_INIT, id_array = PGARRAY_INIT;
+    pgarray_begin(&dues);
+    pgarray_begin(&amounts);
     for (size_t i = 0; i < n; i++) {
-        char buf[40];
-        day_t d = s_day(s_pb_days(f->instalments[i]->due_date));
-        int len = snprintf(buf, sizeof buf, "%s%s", i ? "," : "", d.s);
-        zchunk_extend(dues, buf, (size_t) len);
-        len = snprintf(buf, sizeof buf, "%s%" PRId64, i ? "," : "", f->instalments[i]->amount->minor);
-        zchunk_extend(amounts, buf, (size_t) len);
+        pgarray_day(&dues, intake_pb_days(f->instalments[i]->due_date));
+        pgarray_int(&amounts, f->instalments[i]->amount->minor);
         total += f->instalments[i]->amount->minor;
     }
-    zchunk_extend(dues, "}", 2);
-    zchunk_extend(amounts, "}", 2);
-    char *id_array = s_id_array(ids, f->n_invoice_external_ids);
     num_t debtor = s_num(debtor_id), total_s = s_num(total);
-    day_t agreed = s_day(s_pb_days(f->agreed_date));
+    day_t agreed = s_day(intake_pb_days(f->agreed_date));
     const char *params[] = { ctx->tenant, debtor.s, ctx->source, f->external_id, agreed.s,
-                             currency, total_s.s, id_array, (const char *) zchunk_data(dues),
-                             (const char *) zchunk_data(amounts) };
+                             currency, total_s.s,
+                             s_id_array(&id_array, ids, f->n_invoice_external_ids),
+                             pgarray_end(&dues), pgarray_end(&amounts) };
     PGresult *r = db_exec(ctx->db,
         "WITH p AS (INSERT INTO payment_plans (tenant, debtor_id, source, external_id, agreed_date, "
         "    currency, total_minor, invoice_ids) VALUES ($1, $2::bigint, $3, $4, $5::date, $6, "
@@ -1363,9 +1359,9 @@ s_record_plan(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id, int
         "    SELECT $1, p.id, x.n, x.due, $6, x.amount FROM p, "
         "    unnest($9::date[], $10::bigint[]) WITH ORDINALITY AS x(due, amount, n)) "
         "SELECT id FROM p", 10, params);
-    free(id_array);
-    zchunk_destroy(&dues);
-    zchunk_destroy(&amounts);
+    pgarray_free(&id_array);
+    pgarray_free(&dues);
+    pgarray_free(&amounts);
     if (!r) {
         free(ids);
         return FACT_DB_ERROR;
@@ -1422,16 +1418,17 @@ s_record_promise(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id,
                             f->amount->currency, &ids, err);
     if (rc != FACT_RECORDED)
         return rc;
-    char *id_array = s_id_array(ids, f->n_invoice_external_ids);
+    pgarray_t id_array = PGARRAY_INIT;
     num_t debtor = s_num(debtor_id), amount = s_num(f->amount->minor);
-    day_t on = s_day(s_pb_days(f->promised_date));
+    day_t on = s_day(intake_pb_days(f->promised_date));
     const char *params[] = { ctx->tenant, debtor.s, ctx->source, f->external_id,
-                             f->amount->currency, amount.s, on.s, id_array };
+                             f->amount->currency, amount.s, on.s,
+                             s_id_array(&id_array, ids, f->n_invoice_external_ids) };
     PGresult *r = db_exec(ctx->db,
         "INSERT INTO promises (tenant, debtor_id, source, external_id, currency, amount_minor, "
         "promised_date, invoice_ids) VALUES ($1, $2::bigint, $3, $4, $5, $6::bigint, $7::date, "
         "$8::bigint[]) RETURNING id", 8, params);
-    free(id_array);
+    pgarray_free(&id_array);
     if (!r) {
         free(ids);
         return FACT_DB_ERROR;

@@ -47,6 +47,13 @@ typedef struct {
 /*  NULL for an item with no fact. */
 const fact_handler_t *intake_fact_handler(Creance__IntakeItem__FactCase fact_case);
 
+/*  A validated date as days since 1970-01-01. */
+int32_t intake_pb_days(const Creance__Date *d);
+
+/*  The item's protobuf encoding into *buf (grown as needed): the bytes the
+    idempotency hash is taken over. Returns its length. */
+size_t intake_item_encode(const Creance__IntakeItem *item, uint8_t **buf, size_t *cap);
+
 /*  Step 2 of every handler: inserts the intake_items row (or, for a debtor
     update, replaces its content hash). 0 or -1. */
 int intake_fact_register(fact_ctx_t *ctx, int64_t id);

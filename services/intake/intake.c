@@ -2,6 +2,7 @@
 #include "intake.h"
 #include "bulk.h"
 #include "facts.h"
+#include "pgarray.h"
 #include "validate.h"
 #include "dates.h"
 #include "eventlog.h"
@@ -255,31 +256,6 @@ s_reject_db(intake_request_t *req, size_t i, const char *sqlstate, const char *m
     s_reject(req, i, &err);
 }
 
-/*  Encodes the item (the idempotency hash is over these bytes). */
-static size_t
-s_encode(intake_t *self, const Creance__IntakeItem *item)
-{
-    size_t size = creance__intake_item__get_packed_size(item);
-    if (size > self->cap) {
-        self->cap = size * 2;
-        self->buf = realloc(self->buf, self->cap);
-    }
-    return creance__intake_item__pack(item, self->buf);
-}
-
-/*  An element of a text[] literal: quoted, with backslash and " escaped. */
-static void
-s_append_quoted(zchunk_t *out, const char *s)
-{
-    zchunk_extend(out, "\"", 1);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            zchunk_extend(out, "\\", 1);
-        zchunk_extend(out, p, 1);
-    }
-    zchunk_extend(out, "\"", 1);
-}
-
 /*  Idempotency keys already registered, for one request: a single query
     instead of one per item. New items (the usual case) then skip their
     own lookup; the ones found (replays, conflicts, debtor updates) and the
@@ -290,27 +266,21 @@ s_prefetch_known(intake_t *self, intake_request_t *req, const bool *valid, bool 
     const Creance__IntakeBatch *batch = req->batch;
     size_t n = 0;
     size_t *index = calloc(batch->n_items ? batch->n_items : 1, sizeof *index);
-    zchunk_t *kinds = zchunk_new(NULL, 1024), *ids = zchunk_new(NULL, 4096);
-    zchunk_extend(kinds, "{", 1);
-    zchunk_extend(ids, "{", 1);
+    pgarray_t kinds = PGARRAY_INIT, ids = PGARRAY_INIT;
+    pgarray_begin(&kinds);
+    pgarray_begin(&ids);
     for (size_t i = 0; i < batch->n_items; i++) {
         known[i] = false;
         if (!valid[i])
             continue;
-        if (n) {
-            zchunk_extend(kinds, ",", 1);
-            zchunk_extend(ids, ",", 1);
-        }
-        s_append_quoted(kinds, intake_item_kind(batch->items[i]));
-        s_append_quoted(ids, intake_item_external_id(batch->items[i]));
+        pgarray_text(&kinds, intake_item_kind(batch->items[i]));
+        pgarray_text(&ids, intake_item_external_id(batch->items[i]));
         index[n++] = i;
     }
-    zchunk_extend(kinds, "}", 2);           /* with the NUL */
-    zchunk_extend(ids, "}", 2);
     int rc = 0;
     if (n > 0) {
-        const char *params[] = { batch->tenant, batch->source, (const char *) zchunk_data(kinds),
-                                 (const char *) zchunk_data(ids) };
+        const char *params[] = { batch->tenant, batch->source, pgarray_end(&kinds),
+                                 pgarray_end(&ids) };
         PGresult *r = db_exec(self->db,
             "SELECT k.i FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS k(kind, ext, i) "
             "JOIN intake_items it ON it.tenant = $1 AND it.source = $2 "
@@ -326,8 +296,8 @@ s_prefetch_known(intake_t *self, intake_request_t *req, const bool *valid, bool 
             PQclear(r);
         }
     }
-    zchunk_destroy(&kinds);
-    zchunk_destroy(&ids);
+    pgarray_free(&kinds);
+    pgarray_free(&ids);
     free(index);
     return rc;
 }
@@ -354,7 +324,7 @@ s_process_item(intake_t *self, intake_request_t *req, size_t i, bool lookup)
         .db = self->db, .events = s_seg_current(self), .tenant = batch->tenant, .source = batch->source,
         .kind = intake_item_kind(item), .external_id = intake_item_external_id(item),
     };
-    ctx.encoded_len = s_encode(self, item);
+    ctx.encoded_len = intake_item_encode(item, &self->buf, &self->cap);
     ctx.encoded = self->buf;
 
     PGresult *r = NULL;
