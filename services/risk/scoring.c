@@ -582,18 +582,38 @@ risk_scoring_touch(risk_scoring_t *self, const char *tenant, int64_t debtor_id)
     return s_touch(self, tenant, debtor_id);
 }
 
+/*  $1 = `rows` as JSON text; the result, or NULL. */
+static PGresult *
+s_exec_json(db_t *db, const char *sql, json_t *rows)
+{
+    char *text = json_dumps(rows, JSON_COMPACT);
+    if (!text)
+        return NULL;
+    const char *params[] = { text };
+    PGresult *r = db_exec(db, sql, 1, params);
+    free(text);
+    return r;
+}
+
+static int
+s_run_json(db_t *db, const char *sql, json_t *rows)
+{
+    char *text = json_dumps(rows, JSON_COMPACT);
+    if (!text)
+        return -1;
+    const char *params[] = { text };
+    int rc = db_run(db, sql, 1, params);
+    free(text);
+    return rc;
+}
+
 /*  Writes the queued invoices. */
 static int
 s_flush_invoices(risk_scoring_t *self, db_t *db)
 {
     if (json_array_size(self->invoices) == 0)
         return 0;
-    char *text = json_dumps(self->invoices, JSON_COMPACT);
-    if (!text)
-        return -1;
-    const char *params[] = { text };
-    int rc = s_run(db, SQL_INVOICES_ISSUED, 1, params);
-    free(text);
+    int rc = s_run_json(db, SQL_INVOICES_ISSUED, self->invoices);
     json_array_clear(self->invoices);
     return rc;
 }
@@ -665,29 +685,6 @@ s_key(char *buf, size_t len, const char *tenant, int64_t id)
 {
     snprintf(buf, len, "%s\x1f%" PRId64, tenant, id);
     return buf;
-}
-
-/*  $1 = `rows` as JSON text; the result, or NULL. */
-static PGresult *
-s_exec_json(db_t *db, const char *sql, json_t *rows)
-{
-    char *text = json_dumps(rows, JSON_COMPACT);
-    if (!text)
-        return NULL;
-    const char *params[] = { text };
-    PGresult *r = db_exec(db, sql, 1, params);
-    free(text);
-    return r;
-}
-
-static int
-s_run_json(db_t *db, const char *sql, json_t *rows)
-{
-    PGresult *r = s_exec_json(db, sql, rows);
-    if (!r)
-        return -1;
-    PQclear(r);
-    return 0;
 }
 
 static int
