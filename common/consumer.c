@@ -12,7 +12,9 @@
 #include <string.h>
 
 #define LIVE_BATCH   512        /* envelopes applied per transaction from the wire */
-#define CATCHUP_PAGE 1000       /* rows read per query from event_log */
+#define CATCHUP_PAGE 1000       /* rows read per query from event_log, and the
+                                   most events applied per catch-up call: the
+                                   loop must answer queries between pages */
 
 struct consumer_t {
     consumer_config_t cfg;
@@ -23,9 +25,13 @@ struct consumer_t {
     bus_t *bus;
     zhashx_t *positions;        /* "tenant\x1fstream" -> int64_t*, as committed */
     zhashx_t *pending;          /* same, advanced inside the open transaction */
+    zloop_t *loop;
     bool loaded;
-    bool caught_up;
+    bool caught_up;             /* sticky: readiness once nothing was behind */
+    bool behind;                /* a page is left: catch up again at once */
+    bool again_scheduled;
     int64_t applied;
+    int64_t txn_applied;        /* events applied in the open transaction */
     metric_t *m_applied, *m_duplicates, *m_gaps, *m_poison, *m_failures, *m_lag;
 };
 
@@ -165,8 +171,7 @@ static int s_apply_one(consumer_t *self, const Creance__Envelope *env);
 /*  Reads event_log rows (pos, upto) of one stream and applies them, inside
     the open transaction. upto <= 0 means no upper bound. */
 static int
-s_apply_from_log(consumer_t *self, const char *tenant, const char *stream, int64_t upto,
-                 int64_t *applied)
+s_apply_from_log(consumer_t *self, const char *tenant, const char *stream, int64_t upto)
 {
     char key[256];
     s_key(key, sizeof key, tenant, stream);
@@ -206,8 +211,6 @@ s_apply_from_log(consumer_t *self, const char *tenant, const char *stream, int64
                 PQclear(r);
                 return -1;
             }
-            if (applied)
-                (*applied)++;
         }
         PQclear(r);
         if (rows < CATCHUP_PAGE)
@@ -228,13 +231,20 @@ s_apply_one(consumer_t *self, const Creance__Envelope *env)
         metric_inc(self->m_duplicates);
         return 0;
     }
+    if (env->seq > pos + 1 + CATCHUP_PAGE) {
+        /* Too far ahead to fill in this transaction without holding the
+           loop: leave it to the paced catch-up, which reads it again from
+           event_log. */
+        self->behind = true;
+        return 0;
+    }
     if (env->seq > pos + 1) {
         /* Missed on the wire (high-water mark, late join, restart): every
            lower sequence is committed, since we only publish after commit. */
         metric_inc(self->m_gaps);
         log_debug("consumer=%s gap tenant=%s stream=%s have=%" PRId64 " got=%" PRId64,
                   self->name, env->tenant, env->stream, pos, env->seq);
-        if (s_apply_from_log(self, env->tenant, env->stream, env->seq, NULL) < 0)
+        if (s_apply_from_log(self, env->tenant, env->stream, env->seq) < 0)
             return -1;
     }
     if (self->cfg.apply(self->db, env, self->cfg.arg) != 0) {
@@ -243,6 +253,7 @@ s_apply_one(consumer_t *self, const Creance__Envelope *env)
         return -1;
     }
     s_put(self->pending, key, env->seq);
+    self->txn_applied++;
     return 0;
 }
 
@@ -284,15 +295,17 @@ s_fail(consumer_t *self)
 {
     db_rollback(self->db);
     zhashx_purge(self->pending);
+    self->txn_applied = 0;
     self->loaded = false;
     metric_inc(self->m_failures);
     if (self->cfg.aborted)
         self->cfg.aborted(self->cfg.arg);
 }
 
-/*  Commits what is pending. Returns 0 or -1 (rolled back). */
-static int
-s_commit(consumer_t *self, int64_t n)
+/*  Commits what is pending. Returns the number of events applied, or -1
+    (rolled back). */
+static int64_t
+s_commit(consumer_t *self)
 {
     if ((self->cfg.precommit && self->cfg.precommit(self->db, self->cfg.arg) != 0)
         || s_write_positions(self) != 0 || db_commit(self->db) != 0) {
@@ -302,11 +315,26 @@ s_commit(consumer_t *self, int64_t n)
     for (int64_t *v = zhashx_first(self->pending); v; v = zhashx_next(self->pending))
         s_put(self->positions, zhashx_cursor(self->pending), *v);
     zhashx_purge(self->pending);
+    int64_t n = self->txn_applied;
+    self->txn_applied = 0;
     self->applied += n;
     metric_add(self->m_applied, (double) n);
     if (self->cfg.committed)
         self->cfg.committed(self->cfg.arg);
-    return 0;
+    return n;
+}
+
+static int s_on_again(zloop_t *loop, int timer_id, void *arg);
+
+/*  While a page is left behind, the next one is applied on the loop's
+    next turn rather than at the next poll tick. */
+static void
+s_schedule_again(consumer_t *self)
+{
+    if (self->behind && self->loop && !self->again_scheduled) {
+        zloop_timer(self->loop, 1, 1, s_on_again, self);
+        self->again_scheduled = true;
+    }
 }
 
 static int
@@ -333,18 +361,25 @@ s_on_bus(zloop_t *loop, zsock_t *reader, void *arg)
         if (i < n)
             s_fail(self);
         else
-            s_commit(self, n);
+            s_commit(self);
     }
     /* On failure the events are simply dropped here: the catch-up timer
        reads them from event_log once the database answers again. */
     for (int i = 0; i < n; i++)
         envelope_free(batch[i]);
+    s_schedule_again(self);
     return 0;
 }
 
+/*  Applies at most one page (CATCHUP_PAGE events, one transaction) of what
+    is behind, so that a long backlog after a restart or a dropped burst
+    does not hold the service's loop: between pages the loop answers
+    queries and reads the wire, and a 1 ms timer calls again while anything
+    is left. */
 int
 consumer_catch_up(consumer_t *self)
 {
+    self->behind = false;
     if (s_load(self) != 0)
         return -1;
     const char *params[] = { self->streams_array };
@@ -353,9 +388,10 @@ consumer_catch_up(consumer_t *self)
                           "WHERE stream = ANY($1::text[])", 1, params);
     if (!r)
         return -1;
-    int64_t total = 0, lag = 0;
+    int64_t lag = 0, applied = 0;
     int rc = 0;
-    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+    bool paged = false;
+    for (int i = 0; i < PQntuples(r); i++) {
         const char *tenant = PQgetvalue(r, i, 0), *stream = PQgetvalue(r, i, 1);
         int64_t last = strtoll(PQgetvalue(r, i, 2), NULL, 10);
         char key[256];
@@ -364,41 +400,53 @@ consumer_catch_up(consumer_t *self)
         if (last <= pos)
             continue;
         lag += last - pos;
-        /* One transaction per page keeps transactions short while a long
-           backlog is replayed. */
-        while (pos < last) {
-            int64_t upto = pos + CATCHUP_PAGE + 1 < last + 1 ? pos + CATCHUP_PAGE + 1 : last + 1;
-            int64_t n = 0;
-            if (db_begin(self->db) != 0) {
-                rc = -1;
-                break;
-            }
-            if (s_apply_from_log(self, tenant, stream, upto, &n) != 0 || s_commit(self, n) != 0) {
-                if (self->loaded)       /* s_commit already rolled back otherwise */
-                    s_fail(self);
-                rc = -1;
-                break;
-            }
-            total += n;
-            int64_t now = s_get(self->positions, key, NULL);
-            if (now <= pos)
-                break;                  /* nothing readable: rows not there (yet) */
-            pos = now;
+        if (paged || rc != 0)
+            continue;                   /* only measured: the next call applies it */
+        paged = true;
+        int64_t upto = pos + CATCHUP_PAGE + 1 < last + 1 ? pos + CATCHUP_PAGE + 1 : last + 1;
+        int64_t n = -1;
+        if (db_begin(self->db) != 0
+            || s_apply_from_log(self, tenant, stream, upto) != 0
+            || (n = s_commit(self)) < 0) {
+            if (self->loaded)           /* s_commit already rolled back otherwise */
+                s_fail(self);
+            rc = -1;
+            continue;
         }
+        applied = n;
+        /* No progress means the rows are not readable (yet): wait for the
+           tick rather than spin. */
+        if (s_get(self->positions, key, NULL) > pos)
+            lag -= s_get(self->positions, key, NULL) - pos;
     }
     PQclear(r);
     metric_set(self->m_lag, (double) lag);
-    if (rc == 0 && total > 0)
-        log_info("consumer=%s caught up events=%" PRId64, self->name, total);
-    if (rc == 0)
+    if (rc != 0)
+        return -1;
+    if (applied > 0)
+        log_info("consumer=%s %s events=%" PRId64 " behind=%" PRId64, self->name,
+                 lag > 0 ? "catching up" : "caught up", applied, lag);
+    if (lag == 0)
         self->caught_up = true;
-    return rc == 0 ? (int) total : -1;
+    else if (applied > 0)
+        self->behind = true;
+    s_schedule_again(self);
+    return (int) applied;
 }
 
 static int
 s_on_tick(zloop_t *loop, int timer_id, void *arg)
 {
     consumer_catch_up((consumer_t *) arg);
+    return 0;
+}
+
+static int
+s_on_again(zloop_t *loop, int timer_id, void *arg)
+{
+    consumer_t *self = arg;
+    self->again_scheduled = false;
+    consumer_catch_up(self);
     return 0;
 }
 
@@ -409,6 +457,7 @@ consumer_attach(consumer_t *self, zloop_t *loop)
         return -1;
     if (zloop_reader(loop, bus_sock(self->bus), s_on_bus, self) != 0)
         return -1;
+    self->loop = loop;
     zloop_timer(loop, (size_t) self->cfg.poll_ms, 0, s_on_tick, self);
     consumer_catch_up(self);
     return 0;

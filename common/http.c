@@ -16,6 +16,7 @@
 #include "metrics.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -159,6 +160,26 @@ const char *
 http_query(const http_request_t *req, const char *name)
 {
     return MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, name);
+}
+
+bool
+http_query_long(const http_request_t *req, http_response_t *res, const char *name,
+                long lo, long hi, long *out)
+{
+    const char *v = http_query(req, name);
+    if (!v)
+        return true;
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || errno || n < lo || n > hi) {
+        char why[96];
+        snprintf(why, sizeof why, "expected an integer from %ld to %ld", lo, hi);
+        http_reply_error(res, 400, name, why);
+        return false;
+    }
+    *out = n;
+    return true;
 }
 
 const char *

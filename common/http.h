@@ -51,6 +51,12 @@ const char *http_path(const http_request_t *req);
 const char *http_header(const http_request_t *req, const char *name);
 const char *http_query(const http_request_t *req, const char *name);
 const char *http_body(const http_request_t *req, size_t *len);
+/*  An optional integer query parameter within [lo, hi]. Absent: true, *out
+    unchanged (the caller's default). Present and valid: true, *out set.
+    Otherwise false, with a 400 already in `res` naming the parameter and
+    the accepted range. */
+bool        http_query_long(const http_request_t *req, http_response_t *res, const char *name,
+                            long lo, long hi, long *out);
 
 /*  Set the response; the body is copied. */
 void http_reply(http_response_t *res, int status, const char *content_type, const char *body, size_t len);

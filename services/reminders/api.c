@@ -82,24 +82,6 @@ const char *rem_api_health(void *arg)
 #include "dunning.h"
 #include "tzlocal.h"
 
-static bool int_param(const http_request_t *req, http_response_t *res, const char *name,
-                      long lo, long hi, long *out)
-{
-    const char *v = http_query(req, name);
-    if (!v)
-        return true;
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (!*v || *end || n < lo || n > hi) {
-        char why[96];
-        snprintf(why, sizeof why, "expected an integer from %ld to %ld", lo, hi);
-        http_reply_error(res, 400, name, why);
-        return false;
-    }
-    *out = n;
-    return true;
-}
-
 void rem_api_preview(const http_request_t *req, http_response_t *res, void *arg)
 {
     rem_api_t *api = arg;
@@ -142,8 +124,8 @@ void rem_api_reminders(const http_request_t *req, http_response_t *res, void *ar
     if (!auth_tenant(api->db, req, res, tenant))
         return;
     long debtor = 0, limit = 100;
-    if (!int_param(req, res, "debtor_id", 1, INT64_MAX > LONG_MAX ? LONG_MAX : LONG_MAX, &debtor)
-        || !int_param(req, res, "limit", 1, 1000, &limit))
+    if (!http_query_long(req, res, "debtor_id", 1, INT64_MAX > LONG_MAX ? LONG_MAX : LONG_MAX, &debtor)
+        || !http_query_long(req, res, "limit", 1, 1000, &limit))
         return;
     char debtor_s[24], limit_s[16];
     snprintf(debtor_s, sizeof debtor_s, "%ld", debtor);
@@ -300,7 +282,7 @@ void rem_api_limitation(const http_request_t *req, http_response_t *res, void *a
     if (!auth_tenant(api->db, req, res, tenant))
         return;
     long days = -1;
-    if (!int_param(req, res, "days", 0, 3650, &days))
+    if (!http_query_long(req, res, "days", 0, 3650, &days))
         return;
     char today[11], days_s[16];
     date_format(date_today(), today);

@@ -10,6 +10,7 @@
 #include "dates.h"
 #include "envelope.h"
 #include "log.h"
+#include "rejects.h"
 #include "metrics.h"
 #include "money.h"
 #include "pauses.h"
@@ -329,10 +330,6 @@ int rem_items_write(db_t *db, const char *tenant, const rem_changes_t *changes)
 
 /* ------------------------------------------------------------- consumer */
 
-/*  Rejections are counted when their transaction commits, like applied
-    events: a rolled-back batch is read again and would count them twice. */
-#define PENDING_REJECTS 64
-
 struct rem_items_t {
     rem_changes_t changes;          /* reused from event to event */
     metric_t *applied;              /* creance_reminders_events_applied_total */
@@ -340,8 +337,7 @@ struct rem_items_t {
     metric_t *apply_seconds;
     int64_t pending_applied;
     int64_t pending_changes;
-    metric_t *pending_rejects[PENDING_REJECTS];
-    int n_pending_rejects;
+    rejects_t *rejects;             /* counted after commit, like applied events */
 };
 
 rem_items_t *rem_items_new(void)
@@ -349,6 +345,8 @@ rem_items_t *rem_items_new(void)
     rem_items_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
+    self->rejects = rejects_new("creance_reminders_events_rejected_total",
+                                "Events that changed no open item, by reason");
     self->applied = metrics_counter("creance_reminders_events_applied_total",
                                     "Ledger events applied to the open items", NULL);
     self->changes_total = metrics_counter("creance_reminders_item_changes_total",
@@ -362,6 +360,7 @@ void rem_items_destroy(rem_items_t **self_p)
 {
     if (self_p && *self_p) {
         rem_changes_free(&(*self_p)->changes);
+        rejects_destroy(&(*self_p)->rejects);
         free(*self_p);
         *self_p = NULL;
     }
@@ -369,17 +368,7 @@ void rem_items_destroy(rem_items_t **self_p)
 
 static void reject(rem_items_t *self, const Creance__Envelope *env, const rem_error_t *err)
 {
-    log_error("event rejected tenant=%s stream=%s seq=%" PRId64 " event_id=%s type=%s"
-              " field=%s reason=%s", env->tenant, env->stream, env->seq, env->event_id,
-              envelope_type_name(env), err->field, err->reason);
-    char labels[96];
-    snprintf(labels, sizeof labels, "reason=\"%s\"", err->reason);
-    metric_t *m = metrics_counter("creance_reminders_events_rejected_total",
-                                  "Events that changed no open item, by reason", labels);
-    if (self->n_pending_rejects < PENDING_REJECTS)
-        self->pending_rejects[self->n_pending_rejects++] = m;
-    else
-        metric_inc(m);
+    rejects_add(self->rejects, env, err->field, err->reason);
 }
 
 int rem_items_apply(db_t *db, const Creance__Envelope *env, void *arg)
@@ -413,11 +402,9 @@ void rem_items_committed(void *arg)
     rem_items_t *self = arg;
     metric_add(self->applied, (double) self->pending_applied);
     metric_add(self->changes_total, (double) self->pending_changes);
-    for (int i = 0; i < self->n_pending_rejects; i++)
-        metric_inc(self->pending_rejects[i]);
+    rejects_committed(self->rejects);
     self->pending_applied = 0;
     self->pending_changes = 0;
-    self->n_pending_rejects = 0;
 }
 
 void rem_items_aborted(void *arg)
@@ -425,5 +412,4 @@ void rem_items_aborted(void *arg)
     rem_items_t *self = arg;
     self->pending_applied = 0;
     self->pending_changes = 0;
-    self->n_pending_rejects = 0;
 }

@@ -12,6 +12,7 @@
 #include "envelope.h"
 #include "facts.h"
 #include "log.h"
+#include "rejects.h"
 #include "metrics.h"
 #include "money.h"
 #include "segments.h"
@@ -335,16 +336,11 @@ int rpt_totals_add(db_t *db, const char *tenant, const rpt_deltas_t *deltas, int
 
 /* ------------------------------------------------------------- consumer */
 
-/*  Rejections are counted when their transaction commits, like applied
-    events: a rolled-back batch is read again and would count them twice. */
-#define PENDING_REJECTS 64
-
 struct rpt_aggregates_t {
     metric_t *applied;              /* creance_reporting_events_applied_total */
     metric_t *apply_seconds;
     int64_t pending_applied;        /* in the open transaction */
-    metric_t *pending_rejects[PENDING_REJECTS];
-    int n_pending_rejects;
+    rejects_t *rejects;             /* counted after commit, like applied events */
 };
 
 rpt_aggregates_t *rpt_aggregates_new(void)
@@ -352,6 +348,8 @@ rpt_aggregates_t *rpt_aggregates_new(void)
     rpt_aggregates_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
+    self->rejects = rejects_new("creance_reporting_events_rejected_total",
+                                "Events that changed no total, by reason");
     self->applied = metrics_counter("creance_reporting_events_applied_total",
                                     "Ledger events applied to the reporting totals", NULL);
     self->apply_seconds = metrics_histogram("creance_reporting_apply_seconds",
@@ -362,6 +360,7 @@ rpt_aggregates_t *rpt_aggregates_new(void)
 void rpt_aggregates_destroy(rpt_aggregates_t **self_p)
 {
     if (self_p && *self_p) {
+        rejects_destroy(&(*self_p)->rejects);
         free(*self_p);
         *self_p = NULL;
     }
@@ -369,17 +368,7 @@ void rpt_aggregates_destroy(rpt_aggregates_t **self_p)
 
 static void reject(rpt_aggregates_t *self, const Creance__Envelope *env, const rpt_error_t *err)
 {
-    log_error("event rejected tenant=%s stream=%s seq=%" PRId64 " event_id=%s type=%s"
-              " field=%s reason=%s", env->tenant, env->stream, env->seq, env->event_id,
-              envelope_type_name(env), err->field, err->reason);
-    char labels[96];
-    snprintf(labels, sizeof labels, "reason=\"%s\"", err->reason);
-    metric_t *m = metrics_counter("creance_reporting_events_rejected_total",
-                                  "Events that changed no total, by reason", labels);
-    if (self->n_pending_rejects < PENDING_REJECTS)
-        self->pending_rejects[self->n_pending_rejects++] = m;
-    else
-        metric_inc(m);
+    rejects_add(self->rejects, env, err->field, err->reason);
 }
 
 int rpt_aggregates_apply(db_t *db, const Creance__Envelope *env, void *arg)
@@ -449,15 +438,12 @@ void rpt_aggregates_committed(void *arg)
 {
     rpt_aggregates_t *self = arg;
     metric_add(self->applied, (double) self->pending_applied);
-    for (int i = 0; i < self->n_pending_rejects; i++)
-        metric_inc(self->pending_rejects[i]);
+    rejects_committed(self->rejects);
     self->pending_applied = 0;
-    self->n_pending_rejects = 0;
 }
 
 void rpt_aggregates_aborted(void *arg)
 {
     rpt_aggregates_t *self = arg;
     self->pending_applied = 0;
-    self->n_pending_rejects = 0;
 }

@@ -119,10 +119,15 @@ typedef struct {
     bool csv;
 } params_t;
 
-static bool bad(http_response_t *res, const char *field, const char *reason)
+static void count_bad(void)
 {
     metric_inc(metrics_counter("creance_reporting_api_bad_requests_total",
                                "API requests refused for a bad parameter", NULL));
+}
+
+static bool bad(http_response_t *res, const char *field, const char *reason)
+{
+    count_bad();
     http_reply_error(res, 400, field, reason);
     return false;
 }
@@ -678,14 +683,9 @@ void rpt_kpiapi_dso(const http_request_t *req, http_response_t *res, void *arg)
     if (!request_params(arg, req, res, &p))
         return;
     long months = 12;
-    const char *s = http_query(req, "months");
-    if (s) {
-        char *end;
-        months = strtol(s, &end, 10);
-        if (*s == '\0' || *end || months < 1 || months > 36) {
-            bad(res, "months", "expected an integer from 1 to 36");
-            return;
-        }
+    if (!http_query_long(req, res, "months", 1, 36, &months)) {
+        count_bad();
+        return;
     }
     int32_t first, last, days;
     rpt_month_back(p.to, (int) months - 1, &first, &last, &days);
@@ -872,14 +872,9 @@ void rpt_kpiapi_riskiest(const http_request_t *req, http_response_t *res, void *
     if (!request_params(arg, req, res, &p))
         return;
     long limit = 20;
-    const char *s = http_query(req, "limit");
-    if (s) {
-        char *end;
-        limit = strtol(s, &end, 10);
-        if (*s == '\0' || *end || limit < 1 || limit > 200) {
-            bad(res, "limit", "expected an integer from 1 to 200");
-            return;
-        }
+    if (!http_query_long(req, res, "limit", 1, 200, &limit)) {
+        count_bad();
+        return;
     }
     char to[11], lim[8];
     date_format(p.to, to);
@@ -1088,14 +1083,9 @@ void rpt_kpiapi_rollrates(const http_request_t *req, http_response_t *res, void 
     if (!request_params(arg, req, res, &p))
         return;
     long months = 6;
-    const char *s = http_query(req, "months");
-    if (s) {
-        char *end;
-        months = strtol(s, &end, 10);
-        if (*s == '\0' || *end || months < 1 || months > MAX_ROLL_MONTHS) {
-            bad(res, "months", "expected an integer from 1 to 24");
-            return;
-        }
+    if (!http_query_long(req, res, "months", 1, MAX_ROLL_MONTHS, &months)) {
+        count_bad();
+        return;
     }
     int32_t ends[MAX_ROLL_MONTHS + 1];
     char arr[(MAX_ROLL_MONTHS + 1) * 12 + 4] = "{";
@@ -1192,14 +1182,9 @@ void rpt_kpiapi_forecast_actual(const http_request_t *req, http_response_t *res,
     if (!request_params(arg, req, res, &p))
         return;
     long weeks = 13;
-    const char *s = http_query(req, "weeks");
-    if (s) {
-        char *end;
-        weeks = strtol(s, &end, 10);
-        if (*s == '\0' || *end || weeks < 1 || weeks > MAX_FC_WEEKS) {
-            bad(res, "weeks", "expected an integer from 1 to 52");
-            return;
-        }
+    if (!http_query_long(req, res, "weeks", 1, MAX_FC_WEEKS, &weeks)) {
+        count_bad();
+        return;
     }
     int32_t last = rpt_forecast_monday(p.to), first = last - 7 * ((int32_t) weeks - 1);
     char f[11], l[11];

@@ -84,12 +84,17 @@ const char *rpt_search_invalid(const char *q, size_t qlen)
     return NULL;
 }
 
-static void refuse(http_response_t *res, const char *field, const char *reason)
+static void count_refused(const char *field)
 {
     char labels[64];
     snprintf(labels, sizeof labels, "field=\"%s\"", field);
     metric_inc(metrics_counter("creance_reporting_search_bad_requests_total",
                                "Debtor searches refused for a bad parameter, by field", labels));
+}
+
+static void refuse(http_response_t *res, const char *field, const char *reason)
+{
+    count_refused(field);
     http_reply_error(res, 400, field, reason);
 }
 
@@ -138,14 +143,9 @@ void rpt_search_debtors(const http_request_t *req, http_response_t *res, void *a
         return;
     }
     long limit = SEARCH_DEFAULT_LIMIT;
-    const char *s = http_query(req, "limit");
-    if (s) {
-        char *end;
-        limit = strtol(s, &end, 10);
-        if (!*s || *end || limit < 1 || limit > SEARCH_MAX_LIMIT) {
-            refuse(res, "limit", "expected an integer from 1 to 200");
-            return;
-        }
+    if (!http_query_long(req, res, "limit", 1, SEARCH_MAX_LIMIT, &limit)) {
+        count_refused("limit");
+        return;
     }
     char text[SEARCH_MAX_Q + 1], anywhere[2 * SEARCH_MAX_Q + 3], prefix[2 * SEARCH_MAX_Q + 3];
     memcpy(text, q, qlen);
@@ -153,7 +153,7 @@ void rpt_search_debtors(const http_request_t *req, http_response_t *res, void *a
     rpt_search_pattern(text, qlen, anywhere, sizeof anywhere);
     /* The prefix pattern: the same without its leading '%'. */
     snprintf(prefix, sizeof prefix, "%s", anywhere + 1);
-    char lim[16];
+    char lim[24];
     /* One more than asked: tells whether the answer is complete. */
     snprintf(lim, sizeof lim, "%ld", limit + 1);
     const char *params[] = { tenant, anywhere, text, prefix, lim };
