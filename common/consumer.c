@@ -27,7 +27,8 @@ struct consumer_t {
     zhashx_t *pending;          /* same, advanced inside the open transaction */
     zloop_t *loop;
     bool loaded;
-    bool caught_up;             /* sticky: readiness once nothing was behind */
+    bool caught_up;             /* sticky: readiness once the start backlog is applied */
+    zhashx_t *target;           /* until then: streams.last_seq as first read */
     bool behind;                /* a page is left: catch up again at once */
     bool again_scheduled;
     int64_t applied;
@@ -133,6 +134,7 @@ consumer_destroy(consumer_t **self_p)
     bus_destroy(&self->bus);
     zhashx_destroy(&self->positions);
     zhashx_destroy(&self->pending);
+    zhashx_destroy(&self->target);
     for (char **s = self->streams; *s; s++)
         free(*s);
     free(self->streams);
@@ -391,12 +393,20 @@ consumer_catch_up(consumer_t *self)
     int64_t lag = 0, applied = 0;
     int rc = 0;
     bool paged = false;
+    /*  Readiness means "has applied what was committed when it started":
+        under a steady stream some stream is always a little behind, so
+        "nothing behind" alone might never be seen. */
+    bool first_read = !self->caught_up && !self->target;
+    if (first_read)
+        self->target = s_map_new();
     for (int i = 0; i < PQntuples(r); i++) {
         const char *tenant = PQgetvalue(r, i, 0), *stream = PQgetvalue(r, i, 1);
         int64_t last = strtoll(PQgetvalue(r, i, 2), NULL, 10);
         char key[256];
         s_key(key, sizeof key, tenant, stream);
         int64_t pos = s_get(self->positions, key, NULL);
+        if (first_read)
+            s_put(self->target, key, last);
         if (last <= pos)
             continue;
         lag += last - pos;
@@ -426,9 +436,16 @@ consumer_catch_up(consumer_t *self)
     if (applied > 0)
         log_info("consumer=%s %s events=%" PRId64 " behind=%" PRId64, self->name,
                  lag > 0 ? "catching up" : "caught up", applied, lag);
-    if (lag == 0)
-        self->caught_up = true;
-    else if (applied > 0)
+    if (!self->caught_up) {
+        bool reached = true;
+        for (int64_t *v = zhashx_first(self->target); v && reached; v = zhashx_next(self->target))
+            reached = s_get(self->positions, zhashx_cursor(self->target), NULL) >= *v;
+        if (reached || lag == 0) {
+            self->caught_up = true;
+            zhashx_destroy(&self->target);
+        }
+    }
+    if (lag > 0 && applied > 0)
         self->behind = true;
     s_schedule_again(self);
     return (int) applied;
