@@ -1,20 +1,22 @@
 #!/usr/bin/python3
-"""Créance benchmarks: one table of ingest, bus and memory figures.
+"""Créance benchmarks: one table, each figure beside its baseline measured
+in the same run, with its target.
 
     bench/run.sh quick|full     (make bench-quick / make bench)
+    BENCH_STEPS=ingest,bus,risk,dunning,kpi,rss   sections to run (default: all)
 
-Starts its own stack (tests/e2e/stack.py: PostgreSQL, Redis, broker and the
-services of $BUILD, a MODE=release build, on free ports in a temp dir), then:
+Sections (each a module of bench/ that also runs alone):
 
-1. ingest: creance-feedsim sends a deterministic history (quick: 1,000
-   debtors, about 20k invoices and 40k items; full: 50,000 debtors, about
-   1M invoices) while the consumers (risk, reminders, reporting) are
-   stopped, so that the ingest path (feed -> intake -> PostgreSQL -> broker)
-   is measured alone, as its baselines are. Rate = items / seconds from the
-   first batch sent to the last reply received (a reply is sent after
-   COMMIT, events are published right after). Then the consumers start and
-   catch up from event_log: "applied" is the events / seconds from their
-   start until every one has applied up to streams.last_seq.
+1. ingest (this file), on stack A: creance-feedsim sends a deterministic
+   history (quick: 500 debtors, about 10k invoices and 20k items; full:
+   50,000 debtors, about 1M invoices) while the consumers (risk,
+   reminders, reporting) are stopped, so that the ingest path (feed ->
+   intake -> PostgreSQL -> broker) is measured alone, as its baselines
+   are. Rate = items / seconds from the first batch sent to the last reply
+   received (a reply is sent after COMMIT, events are published right
+   after). Then the consumers start and catch up from event_log:
+   "applied" is the events / seconds from their start until every one has
+   applied up to streams.last_seq.
    Then, on another tenant, the same kind of feed (fewer debtors) with
    intake recording item by item (CREANCE_INTAKE_BULK=0), consumers
    running, for the gain of the set-based runs.
@@ -26,14 +28,34 @@ services of $BUILD, a MODE=release build, on free ports in a temp dir), then:
      budget; the rate is extrapolated to all rows (said in the table).
    Both are expressed as feed items per second (items / time to load the
    rows those items produced), so they compare with the ingest rate.
-2. bus: bench/bus_bench through the stack's broker, 100 and 1,000 byte
-   envelopes.
-3. peak RSS (VmHWM) of each service at the end.
+2. bus (this file), on stack A: bench/bus_bench through the stack's
+   broker, 100 and 1,000 byte envelopes.
+3. risk (bench/risk.py), on stack A, its own tenant, reminders and
+   reporting stopped: event to score in Redis, p50 / p99 at 2,000
+   events/s beside the floor of that path without risk (bus + Redis
+   write, same rate, same run), then a step search for the highest rate
+   held with p99 <= 100 ms. Sharing stack A is what production looks like
+   (other tenants' rows in the same tables); risk's work is per debtor.
+   Not in the default sections (minutes each), for BENCHMARKS.md's risk
+   figures: BENCH_STEPS=...,backtest (prediction backtest, AUC / MAE
+   beside the naive baseline) and riskmem (risk's RSS after catching up
+   many debtors).
+4. dunning (bench/dunning.py), on a fresh stack (empty database): the
+   dunning pass over N open invoices beside the bare SQL selecting the
+   same due items (full: 1M invoices / 100k debtors; quick: 50k / 5k).
+5. kpi (bench/kpi.py), on a fresh stack (empty database, so the full
+   scans read the section's rows only): the dashboard's API queries beside
+   the full-scan SQL computing the same KPI (same sizes as dunning).
+6. rss: peak RSS (VmHWM) of each service over the whole run, every
+   section, every stack, every restart (benchlib.RssTracker).
 
-Targets (issue 10): ingest >= 50 % of COPY and >= 20x the INSERT loop;
-services <= 64 MB peak RSS. The PostgreSQL of the test stack runs with
-fsync=off and synchronous_commit=off (stack.py): the INSERT baseline is
-therefore the cost of a round trip and a commit without a disk flush.
+Targets: ingest >= 50 % of COPY and >= 20x the INSERT loop (issue 10);
+event to score p99 <= 20 ms at 2,000 events/s (issue 4); dunning pass
+<= 5 s and <= 2x the bare SQL (issue 5); KPI API p99 <= 50 ms and >= 20x
+the full scan (issue 6); services <= 64 MB peak RSS. The PostgreSQL of
+the test stack runs with fsync=off and synchronous_commit=off (stack.py):
+the INSERT baseline is therefore the cost of a round trip and a commit
+without a disk flush.
 """
 import csv
 import io
@@ -44,52 +66,29 @@ import subprocess
 import sys
 import time
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402  (puts gen/py and tests/e2e on sys.path)
+from benchlib import log, machine, stackmod  # noqa: E402
 
 import psycopg2  # noqa: E402
 
-import stack as stackmod  # noqa: E402
+import dunning  # noqa: E402
+import kpi  # noqa: E402
+import risk  # noqa: E402
 
 MODES = {
     # debtors x 12 months: about 20 invoices and 40 items per debtor
-    "quick": {"debtors": 1000, "byitem_debtors": 300, "insert_budget_s": 10, "bus_count": 200000},
+    "quick": {"debtors": 500, "byitem_debtors": 150, "insert_budget_s": 5, "bus_count": 100000},
     "full": {"debtors": 50000, "byitem_debtors": 2000, "insert_budget_s": 60, "bus_count": 2000000},
 }
+STEPS = ("ingest", "bus", "risk", "dunning", "kpi", "rss")
+OPTIONAL = ("backtest", "riskmem")       # BENCHMARKS.md's risk figures; slow, not by default
+ON_STACK_A = ("ingest", "bus", "backtest", "risk", "riskmem")
 END = "2025-06-30"          # fixed: the same facts every run
 # Tables whose rows are not intake's: set-up and the consumers' own state.
 NOT_INGEST = {"tenants", "api_tokens", "schema_migrations", "consumer_positions"}
 NOT_INGEST_PREFIX = ("risk_", "rpt_", "rem_")
 CONSUMERS = ("risk", "reminders", "reporting")
-
-
-def log(msg):
-    sys.stderr.write("bench: %s\n" % msg)
-    sys.stderr.flush()
-
-
-def machine():
-    model = "?"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo") as f:
-        mem_kb = int(f.readline().split()[1])
-    return "%d CPUs (%s), %.1f GiB RAM, %s" % (os.cpu_count(), model, mem_kb / 2**20,
-                                              os.uname().release)
-
-
-def peak_rss_mb(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        return None
-    return None
 
 
 def cpu_seconds(pid):
@@ -234,14 +233,111 @@ def run_feedsim(s, tenant, debtors):
             "invoices": int(inv.group(1)) if inv else None, "t0": t0}
 
 
-def bus_bench(s, size, count):
-    p = subprocess.run([os.path.join(s.bindir, "bus_bench"), s.env["CREANCE_BROKER_PUB"],
-                        s.env["CREANCE_BROKER_SUB"], str(size), str(count)],
-                       capture_output=True, text=True, timeout=600)
+def bus_bench(s, pub, sub, size, count):
+    p = subprocess.run([os.path.join(s.bindir, "bus_bench"), pub, sub, str(size), str(count)],
+                       capture_output=True, text=True, timeout=600, env=dict(os.environ, **s.env))
     m = re.search(r"sent=(\d+) received=(\d+) seconds=([\d.]+) rate=(\d+)", p.stdout)
     if p.returncode != 0 or not m:
         raise RuntimeError("bus_bench failed: %s %s" % (p.stdout, p.stderr))
     return {"sent": int(m.group(1)), "received": int(m.group(2)), "rate": int(m.group(4))}
+
+
+def section_ingest(s, cfg, results):
+    tenant = s.make_tenant("bench").id
+    if os.environ.get("BENCH_PERF"):
+        perf_out = os.path.join(s.tmp, "intake.perf.data")
+        perf = subprocess.Popen(["perf", "record", "-F", "999", "-o", perf_out, "-p",
+                                 str(s.procs["intake"].pid)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log("ingest: feedsim --debtors %d, consumers stopped" % cfg["debtors"])
+    for svc in CONSUMERS:
+        s.stop(svc)
+    pg_pid, intake_pid = s.procs["postgres"].pid, s.procs["intake"].pid
+    cpu0 = {"intake": cpu_seconds(intake_pid), "postgres": children_cpu(pg_pid)}
+    feed = run_feedsim(s, tenant, cfg["debtors"])
+    cpu1 = {"intake": cpu_seconds(intake_pid), "postgres": children_cpu(pg_pid)}
+    t_consumers = time.monotonic()
+    for svc in CONSUMERS:
+        s.start(svc, wait=False)        # not ready until caught up: that is what is timed
+    stackmod.wait_until(lambda: s.consumers_caught_up(tenant), timeout=3600,
+                        what="consumers caught up")
+    caught = time.monotonic() - t_consumers
+    if os.environ.get("BENCH_PERF"):
+        perf.send_signal(2)
+        perf.wait()
+        results["perf_data"] = perf_out
+        rep = subprocess.run(["perf", "report", "-i", perf_out, "--no-children", "--stdio",
+                              "--sort", "dso,symbol", "--percent-limit", "1.5"],
+                             capture_output=True, text=True)
+        results["perf_top"] = [l for l in rep.stdout.splitlines()
+                               if l.strip() and not l.startswith("#")][:25]
+    events = s.event_count(tenant)
+    results["ingest"] = {"items": feed["items"], "accepted": feed["accepted"],
+                         "invoices": feed["invoices"], "seconds": feed["seconds"],
+                         "items_per_s": feed["items"] / feed["seconds"],
+                         "events": events, "caught_up_s": caught,
+                         "events_per_s": events / caught,
+                         "cpu_intake_s": cpu1["intake"] - cpu0["intake"],
+                         "cpu_postgres_s": cpu1["postgres"] - cpu0["postgres"]}
+    log("ingest: %d items in %.1fs; %d events applied by all consumers after %.1fs"
+        % (feed["items"], feed["seconds"], events, caught))
+
+    order = [t for t in ingest_tables(s.db) if is_ingest(t)]
+    setup = [t for t in ingest_tables(s.db) if t in ("tenants", "api_tokens")]
+    rows = dump_rows(s.db, order + setup)
+    nrows = {t: sum(1 for _ in csv.reader(io.StringIO(rows[t]))) for t in order}
+    order = [t for t in order if nrows[t] > 0]
+    total_rows = sum(nrows[t] for t in order)
+    log("baseline rows: %s" % ", ".join("%s=%d" % (t, nrows[t]) for t in order))
+    c = make_copy_db(s, "copybench")
+    copy_load(c, rows, setup)
+    copy_s = copy_load(c, rows, order)
+    truncate(c, order)
+    ins_n, ins_s = insert_loop(c, rows, order, cfg["insert_budget_s"])
+    c.close()
+    ins_total_s = total_rows * ins_s / ins_n
+    results["baseline"] = {"rows": total_rows, "tables": nrows,
+                           "copy_s": copy_s, "copy_items_per_s": feed["items"] / copy_s,
+                           "insert_rows": ins_n, "insert_s": ins_s,
+                           "insert_extrapolated_s": ins_total_s,
+                           "insert_items_per_s": feed["items"] / ins_total_s}
+
+    log("ingest item by item: feedsim --debtors %d, CREANCE_INTAKE_BULK=0, consumers running"
+        % cfg["byitem_debtors"])
+    s.service_env["intake"] = {"CREANCE_INTAKE_BULK": "0"}
+    s.stop("intake")
+    s.start("intake")
+    slow = run_feedsim(s, s.make_tenant("byitem").id, cfg["byitem_debtors"])
+    s.service_env.pop("intake")
+    s.stop("intake")
+    s.start("intake")
+    log("ingest bulk, consumers running: feedsim --debtors %d" % cfg["byitem_debtors"])
+    live = run_feedsim(s, s.make_tenant("live").id, cfg["byitem_debtors"])
+    results["ingest_byitem"] = {"items": slow["items"], "seconds": slow["seconds"],
+                                "items_per_s": slow["items"] / slow["seconds"]}
+    results["ingest_live"] = {"items": live["items"], "seconds": live["seconds"],
+                              "items_per_s": live["items"] / live["seconds"]}
+
+
+def section_bus(s, cfg, results):
+    """bus_bench through the stack's broker, with the stack's CURVE keys
+    when it runs CURVE (the services' own setting; the table says which)."""
+    results["bus"] = {}
+    results["bus_curve"] = bool(s.curve)
+    for size in (100, 1000):
+        log("bus: %d bytes x %d" % (size, cfg["bus_count"]))
+        results["bus"][size] = bus_bench(s, s.env["CREANCE_BROKER_PUB"], s.env["CREANCE_BROKER_SUB"],
+                                         size, cfg["bus_count"])
+
+
+def steps_wanted():
+    """BENCH_STEPS (comma list) or every default section."""
+    env = os.environ.get("BENCH_STEPS", "").strip()
+    steps = [x.strip() for x in env.split(",") if x.strip()] if env else list(STEPS)
+    bad = [x for x in steps if x not in STEPS + OPTIONAL]
+    if bad:
+        sys.exit("bench: unknown BENCH_STEPS %s (known: %s)" % (",".join(bad), ",".join(STEPS + OPTIONAL)))
+    return steps
 
 
 def main():
@@ -249,102 +345,46 @@ def main():
     cfg = dict(MODES[mode])
     if os.environ.get("BENCH_DEBTORS"):
         cfg["debtors"] = int(os.environ["BENCH_DEBTORS"])
+    rcfg = risk.config(mode)
+    steps = steps_wanted()
     build = os.environ.get("BUILD", "build-bench")
-    s = stackmod.Stack(build=build)
-    # Benchmarks run at the production log level, not the tests' debug.
-    s.env["CREANCE_LOG_LEVEL"] = "info"
-    results = {"mode": mode, "machine": machine(), "debtors": cfg["debtors"]}
-    try:
-        log("starting the stack from %s" % s.bindir)
-        s.open()
-    except Exception:
-        s.close()
-        raise
-    try:
-        tenant = s.make_tenant("bench").id
-        if os.environ.get("BENCH_PERF"):
-            perf_out = os.path.join(s.tmp, "intake.perf.data")
-            perf = subprocess.Popen(["perf", "record", "-F", "999", "-o", perf_out, "-p",
-                                     str(s.procs["intake"].pid)],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        log("ingest: feedsim --debtors %d, consumers stopped" % cfg["debtors"])
-        for svc in CONSUMERS:
-            s.stop(svc)
-        pg_pid, intake_pid = s.procs["postgres"].pid, s.procs["intake"].pid
-        cpu0 = {"intake": cpu_seconds(intake_pid), "postgres": children_cpu(pg_pid)}
-        feed = run_feedsim(s, tenant, cfg["debtors"])
-        cpu1 = {"intake": cpu_seconds(intake_pid), "postgres": children_cpu(pg_pid)}
-        t_consumers = time.monotonic()
-        for svc in CONSUMERS:
-            s.start(svc, wait=False)        # not ready until caught up: that is what is timed
-        stackmod.wait_until(lambda: s.consumers_caught_up(tenant), timeout=3600,
-                            what="consumers caught up")
-        caught = time.monotonic() - t_consumers
-        if os.environ.get("BENCH_PERF"):
-            perf.send_signal(2)
-            perf.wait()
-            results["perf_data"] = perf_out
-            rep = subprocess.run(["perf", "report", "-i", perf_out, "--no-children", "--stdio",
-                                  "--sort", "dso,symbol", "--percent-limit", "1.5"],
-                                 capture_output=True, text=True)
-            results["perf_top"] = [l for l in rep.stdout.splitlines()
-                                   if l.strip() and not l.startswith("#")][:25]
-        events = s.event_count(tenant)
-        results["ingest"] = {"items": feed["items"], "accepted": feed["accepted"],
-                             "invoices": feed["invoices"], "seconds": feed["seconds"],
-                             "items_per_s": feed["items"] / feed["seconds"],
-                             "events": events, "caught_up_s": caught,
-                             "events_per_s": events / caught,
-                             "cpu_intake_s": cpu1["intake"] - cpu0["intake"],
-                             "cpu_postgres_s": cpu1["postgres"] - cpu0["postgres"]}
-        log("ingest: %d items in %.1fs; %d events applied by all consumers after %.1fs"
-            % (feed["items"], feed["seconds"], events, caught))
-
-        order = [t for t in ingest_tables(s.db) if is_ingest(t)]
-        setup = [t for t in ingest_tables(s.db) if t in ("tenants", "api_tokens")]
-        rows = dump_rows(s.db, order + setup)
-        nrows = {t: sum(1 for _ in csv.reader(io.StringIO(rows[t]))) for t in order}
-        order = [t for t in order if nrows[t] > 0]
-        total_rows = sum(nrows[t] for t in order)
-        log("baseline rows: %s" % ", ".join("%s=%d" % (t, nrows[t]) for t in order))
-        c = make_copy_db(s, "copybench")
-        copy_load(c, rows, setup)
-        copy_s = copy_load(c, rows, order)
-        truncate(c, order)
-        ins_n, ins_s = insert_loop(c, rows, order, cfg["insert_budget_s"])
-        c.close()
-        ins_total_s = total_rows * ins_s / ins_n
-        results["baseline"] = {"rows": total_rows, "tables": nrows,
-                               "copy_s": copy_s, "copy_items_per_s": feed["items"] / copy_s,
-                               "insert_rows": ins_n, "insert_s": ins_s,
-                               "insert_extrapolated_s": ins_total_s,
-                               "insert_items_per_s": feed["items"] / ins_total_s}
-
-        log("ingest item by item: feedsim --debtors %d, CREANCE_INTAKE_BULK=0, consumers running"
-            % cfg["byitem_debtors"])
-        s.service_env["intake"] = {"CREANCE_INTAKE_BULK": "0"}
-        s.stop("intake")
-        s.start("intake")
-        slow = run_feedsim(s, s.make_tenant("byitem").id, cfg["byitem_debtors"])
-        s.service_env.pop("intake")
-        s.stop("intake")
-        s.start("intake")
-        log("ingest bulk, consumers running: feedsim --debtors %d" % cfg["byitem_debtors"])
-        live = run_feedsim(s, s.make_tenant("live").id, cfg["byitem_debtors"])
-        results["ingest_byitem"] = {"items": slow["items"], "seconds": slow["seconds"],
-                                    "items_per_s": slow["items"] / slow["seconds"]}
-        results["ingest_live"] = {"items": live["items"], "seconds": live["seconds"],
-                                  "items_per_s": live["items"] / live["seconds"]}
-
-        results["bus"] = {}
-        for size in (100, 1000):
-            log("bus: %d bytes x %d" % (size, cfg["bus_count"]))
-            results["bus"][size] = bus_bench(s, size, cfg["bus_count"])
-
-        results["rss_mb"] = {svc: peak_rss_mb(s.procs[svc].pid) for svc in stackmod.SERVICES
-                             if svc in s.procs}
-    finally:
-        s.close()
+    results = {"mode": mode, "machine": machine(), "steps": steps, "debtors": cfg["debtors"]}
+    t_run = time.monotonic()
+    rss = benchlib.tracker()
+    if any(x in steps for x in ON_STACK_A):
+        # Stack A: ingest, bus and risk share it (risk on tenants of its own).
+        s = benchlib.BenchStack(build)
+        try:
+            log("starting stack A from %s" % s.bindir)
+            s.open()
+            if "ingest" in steps:
+                section_ingest(s, cfg, results)
+            if "bus" in steps:
+                section_bus(s, cfg, results)
+            if "backtest" in steps:
+                for svc in CONSUMERS:
+                    if not s.running(svc):
+                        s.start(svc)
+                risk.step_backtest(s, rcfg, results)
+            if "risk" in steps:
+                log("risk: event to score, rates %s" % rcfg["rates"])
+                risk.step_latency(s, rcfg, results)
+            if "riskmem" in steps:
+                risk.step_memory(s, rcfg, results)
+        finally:
+            s.close()
+    sizes = dunning.MODES[mode]
+    if "dunning" in steps:
+        log("dunning: %d open invoices, %d debtors, fresh stack" % (sizes["invoices"], sizes["debtors"]))
+        results["dunning"] = dunning.run(sizes["invoices"], sizes["debtors"], build)
+    if "kpi" in steps:
+        k = kpi.MODES[mode]
+        log("kpi: %d invoices, %d debtors, fresh stack" % (k["invoices"], k["debtors"]))
+        results["kpi"] = kpi.run(k["invoices"], k["debtors"], k["runs"], k["scan_runs"], build)
+    rss.close()
+    if "rss" in steps:
+        results["rss_mb"] = dict(rss.peak)
+    results["seconds"] = round(time.monotonic() - t_run, 1)
     report(results)
     out = os.environ.get("BENCH_JSON")
     if out:
@@ -352,39 +392,61 @@ def main():
             json.dump(results, f, indent=2)
 
 
-def report(r):
+def ingest_rows(r):
     i, b = r["ingest"], r["baseline"]
+    rows = []
+    copy_ratio = i["items_per_s"] / b["copy_items_per_s"]
+    ins_ratio = i["items_per_s"] / b["insert_items_per_s"]
+    rows.append(("ingest, items/s committed (feedsim replies), consumers stopped", "%.0f" % i["items_per_s"],
+                 "COPY %.0f" % b["copy_items_per_s"], "%.1f %%" % (100 * copy_ratio), ">= 50 %",
+                 "yes" if copy_ratio >= 0.5 else "NO"))
+    rows.append(("ingest vs one autocommit INSERT per row", "%.0f" % i["items_per_s"],
+                 "INSERT %.0f (extrapolated from %d rows in %.0f s)"
+                 % (b["insert_items_per_s"], b["insert_rows"], b["insert_s"]),
+                 "%.1fx" % ins_ratio, ">= 20x", "yes" if ins_ratio >= 20 else "NO"))
+    rows.append(("events applied by all consumers (catch-up from event_log), events/s",
+                 "%.0f (%d events, %.1f s)" % (i["events_per_s"], i["events"], i["caught_up_s"]),
+                 "", "", "", ""))
+    sl, lv = r["ingest_byitem"], r["ingest_live"]
+    rows.append(("ingest with consumers running, items/s (smaller feed)",
+                 "%.0f (%d items)" % (lv["items_per_s"], lv["items"]),
+                 "item by item %.0f (%d items)" % (sl["items_per_s"], sl["items"]),
+                 "%.1fx" % (lv["items_per_s"] / sl["items_per_s"]), "", ""))
+    rows.append(("during the feed: intake CPU / PostgreSQL CPU (all backends)",
+                 "%.1f s / %.1f s of %.1f s" % (i["cpu_intake_s"], i["cpu_postgres_s"], i["seconds"]),
+                 "", "", "", ""))
+    rows.append(("baseline rows (all tables intake writes)", "%d" % b["rows"],
+                 "COPY %.2f s, INSERT loop %.0f s (extrapolated)" % (b["copy_s"], b["insert_extrapolated_s"]),
+                 "", "", ""))
+    return rows
+
+
+def report(r):
     lines = []
     add = lines.append
     add("Créance benchmark (%s): %s" % (r["mode"], r["machine"]))
-    add("feed: %d debtors, %s invoices, %d items (12 months to %s)"
-        % (r["debtors"], i["invoices"], i["items"], END))
+    add("sections: %s; %.0f s in all" % (",".join(r["steps"]), r["seconds"]))
+    if "ingest" in r:
+        i = r["ingest"]
+        add("feed: %d debtors, %s invoices, %d items (12 months to %s)"
+            % (r["debtors"], i["invoices"], i["items"], END))
     add("")
     add("| measure | figure | baseline | ratio | target | met |")
     add("|---|---:|---:|---:|---:|:-:|")
-    copy_ratio = i["items_per_s"] / b["copy_items_per_s"]
-    ins_ratio = i["items_per_s"] / b["insert_items_per_s"]
-    add("| ingest, items/s committed (feedsim replies) | %.0f | COPY %.0f | %.1f %% | >= 50 %% | %s |"
-        % (i["items_per_s"], b["copy_items_per_s"], 100 * copy_ratio, "yes" if copy_ratio >= 0.5 else "NO"))
-    add("| ingest vs one autocommit INSERT per row | %.0f | INSERT %.0f (extrapolated from %d rows in %.0f s) | %.1fx | >= 20x | %s |"
-        % (i["items_per_s"], b["insert_items_per_s"], b["insert_rows"], b["insert_s"], ins_ratio,
-           "yes" if ins_ratio >= 20 else "NO"))
-    add("| events applied by all consumers (catch-up from event_log), events/s | %.0f (%d events, %.1f s) | | | | |"
-        % (i["events_per_s"], i["events"], i["caught_up_s"]))
-    sl, lv = r["ingest_byitem"], r["ingest_live"]
-    add("| ingest with consumers running, items/s (smaller feed) | %.0f (%d items) | item by item %.0f (%d items) | %.1fx | | |"
-        % (lv["items_per_s"], lv["items"], sl["items_per_s"], sl["items"],
-           lv["items_per_s"] / sl["items_per_s"]))
-    add("| during the feed: intake CPU / PostgreSQL CPU (all backends) | %.1f s / %.1f s of %.1f s | | | | |"
-        % (i["cpu_intake_s"], i["cpu_postgres_s"], i["seconds"]))
-    add("| baseline rows (all tables intake writes) | %d | COPY %.2f s, INSERT loop %.0f s (extrapolated) | | | |"
-        % (b["rows"], b["copy_s"], b["insert_extrapolated_s"]))
-    for size, x in sorted(r["bus"].items()):
-        add("| bus, %d-byte envelopes/s through the broker | %d | | | | %s |"
-            % (size, x["rate"], "received %d of %d" % (x["received"], x["sent"])))
-    for svc, mb in sorted(r["rss_mb"].items()):
-        add("| peak RSS %s, MB | %s | | | <= 64 | %s |"
-            % (svc, "%.1f" % mb if mb is not None else "?", "yes" if mb is not None and mb <= 64 else "NO"))
+    rows = []
+    if "ingest" in r:
+        rows += ingest_rows(r)
+    for size, x in sorted(r.get("bus", {}).items()):
+        rows.append(("bus, %d-byte envelopes/s through the broker%s"
+                     % (size, " (CURVE)" if r.get("bus_curve") else " (no CURVE)"),
+                     "%d" % x["rate"], "", "", "", "received %d of %d" % (x["received"], x["sent"])))
+    rows += risk.table_rows(r)
+    rows += dunning.table_rows(r)
+    rows += kpi.table_rows(r)
+    for svc, mb in sorted(r.get("rss_mb", {}).items()):
+        rows.append(("peak RSS %s over the whole run, MB" % svc, "%.1f" % mb, "", "", "<= 64",
+                     "yes" if mb <= 64 else "NO"))
+    lines.extend("| " + " | ".join(row) + " |" for row in rows)
     if r.get("perf_top"):
         add("")
         add("perf profile of creance-intake during the feed (on-CPU samples, self):")

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "bus.h"
+#include "curve.h"
 #include "envelope.h"
 #include "log.h"
 
@@ -90,6 +91,12 @@ int main(int argc, char **argv)
     }
     log_init("bus_bench");
     log_set_level("error");
+    /* Through a broker that runs CURVE, as the services do: the keys of
+       CREANCE_CURVE_DIR / CREANCE_CURVE_CERT, none when unset. */
+    if (curve_setup_env() != 0) {
+        fprintf(stderr, "bus_bench: %s\n", curve_error());
+        return 1;
+    }
     args_t a = { argv[1], (size_t) atol(argv[3]), atol(argv[4]) };
     const char *streams[] = { "bench", NULL };
     bus_t *sub = bus_sub_new(argv[2], streams);

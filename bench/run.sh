@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # make bench / make bench-quick: bench/run.sh quick|full (BUILD = a MODE=release build).
-# BENCH_DEBTORS overrides the feed size; BENCH_JSON=<file> also writes the
-# figures as JSON; BENCH_PERF=1 records a perf profile of intake during
-# the ingest (the path is in the JSON).
+# BENCH_STEPS=ingest,bus,risk,dunning,kpi,rss picks sections (default: all;
+# backtest and riskmem may be added); BENCH_DEBTORS overrides the ingest
+# feed's size; BENCH_JSON=<file> also writes the figures as JSON;
+# BENCH_PERF=1 records a perf profile of intake during the ingest (the
+# path is in the JSON). bench/bench.py says what each section measures.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
