@@ -3,6 +3,7 @@
 #include "bulk.h"
 #include "facts.h"
 #include "pgarray.h"
+#include "route.h"
 #include "validate.h"
 #include "dates.h"
 #include "eventlog.h"
@@ -27,6 +28,7 @@ struct intake_t {
     zhashx_t *recorded;             /* idempotency keys recorded in this burst */
     bulk_t *bulk;                   /* the run of new items in hand (bulk.h) */
     bool use_bulk;                  /* configuration: runs recorded set-based */
+    partition_t part;               /* debtors this instance records (route.h) */
     bool bulk_now;                  /* this attempt at the burst uses runs */
     uint8_t *buf;                   /* an item's encoding, for its hash */
     size_t cap;
@@ -209,6 +211,12 @@ void
 intake_set_max_batch(intake_t *self, long max_batch)
 {
     self->max_batch = max_batch;
+}
+
+void
+intake_set_partition(intake_t *self, const partition_t *part)
+{
+    self->part = *part;
 }
 
 void
@@ -466,7 +474,8 @@ s_process_request(intake_t *self, intake_request_t *req)
             s_reject(req, i, &req->item_errors[i]);
             continue;
         }
-        valid[i] = intake_validate_item(batch->items[i], &err);
+        valid[i] = intake_validate_item(batch->items[i], &err)
+                   && intake_route_check(&self->part, batch->tenant, batch->items[i], &err);
         if (!valid[i])
             s_reject(req, i, &err);
     }

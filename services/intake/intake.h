@@ -21,6 +21,7 @@
 #include <czmq.h>
 #include "bus.h"
 #include "db.h"
+#include "partition.h"
 #include "validate.h"
 #include "creance.pb-c.h"
 
@@ -60,6 +61,8 @@ void      intake_set_max_batch(intake_t *self, long max_batch);
 /*  Runs of new debtors, invoices and payments recorded set-based (bulk.h;
     on by default) or every item on its own. */
 void      intake_set_bulk(intake_t *self, bool on);
+/*  CREANCE_INTAKE_PARTITION (route.h); default 0/1 records every debtor. */
+void      intake_set_partition(intake_t *self, const partition_t *part);
 
 /*  Processes the burst in one transaction and fills every request's reply.
     Returns 0 when committed (or nothing to commit), -1 when the database

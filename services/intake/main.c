@@ -29,6 +29,9 @@ static const config_entry_t s_config[] = {
     { "CREANCE_INTAKE_HTTP", "127.0.0.1:8081", false,
       "webhooks (POST /api/v1/intake, /api/v1/stripe/<tenant>), health and metrics (host:port)" },
     { "CREANCE_INTAKE_MAX_BATCH", "5000", false, "most items accepted in one IntakeBatch" },
+    { "CREANCE_INTAKE_PARTITION", "0/1", false,
+      "k/N: record only the debtors of partition k of N, refuse the others per item "
+      "(services/intake/route.h, docs/scaling.md); 0/1 = all" },
     { "CREANCE_INTAKE_BULK", "1", false,
       "1: runs of new debtors, invoices, payments recorded set-based; 0: item by item" },
     { "CREANCE_INTAKE_WATCH_MS", "60000", false,
@@ -223,6 +226,13 @@ main(void)
         goto done;
     app.intake = intake_new(app.db, s_max_batch(app.config));
     intake_set_bulk(app.intake, s_config_int(app.config, "CREANCE_INTAKE_BULK", 1, 0) != 0);
+    partition_t part;
+    char perr[160];
+    if (!partition_parse(config_get(app.config, "CREANCE_INTAKE_PARTITION"), &part, perr, sizeof perr)) {
+        log_error("CREANCE_INTAKE_PARTITION: %s", perr);
+        goto done;
+    }
+    intake_set_partition(app.intake, &part);
     intake_watch_rules_t rules = s_watch_rules(app.config);
     app.watch = intake_watch_new(app.db, app.bus, &rules);
 

@@ -5,6 +5,7 @@
 #include "envelope.h"
 #include "log.h"
 #include "metrics.h"
+#include "route.h"
 #include "store.h"
 
 #include <inttypes.h>
@@ -27,7 +28,8 @@ struct risk_exposure_t {
     const char **invalid;           /* reason codes of events refused */
     size_t ninvalid, invalid_cap;
     int64_t applied;
-    metric_t *m_applied, *m_latency;
+    partition_t part;
+    metric_t *m_applied, *m_latency, *m_elsewhere;
 };
 
 typedef struct {
@@ -65,6 +67,11 @@ risk_exposure_new(risk_cache_t *cache, risk_scoring_t *scoring)
     self->m_applied = metrics_counter("creance_risk_events_applied_total",
                                       "ledger events applied to debtor exposure (no-ops included)",
                                       NULL);
+    self->part.index = 0;
+    self->part.count = 1;
+    self->m_elsewhere = metrics_counter("creance_risk_events_other_partition_total",
+                                        "ledger events skipped: their debtor belongs to another "
+                                        "risk instance (CREANCE_RISK_PARTITION)", NULL);
     self->m_latency = metrics_histogram("creance_risk_event_to_cache_seconds",
                                         "from an event's occurred_at to its debtor's Redis write",
                                         NULL);
@@ -147,10 +154,25 @@ s_pend(risk_exposure_t *self, const char *tenant, const risk_delta_t *d)
     return 0;
 }
 
+void
+risk_exposure_set_partition(risk_exposure_t *self, const partition_t *part)
+{
+    self->part = *part;
+}
+
 int
 risk_exposure_apply(db_t *db, const Creance__Envelope *env, void *arg)
 {
     risk_exposure_t *self = arg;
+    /* Another instance applies it: one debtor's events all go to one
+       instance, in stream order, so its rows have a single writer. This
+       filter would sit better in the consumer (no decode-and-skip of the
+       others' events in the apply loop), but the position must still move
+       past them in the same transaction, which apply returning 0 gives. */
+    if (!risk_route_owns(&self->part, env)) {
+        metric_inc(self->m_elsewhere);
+        return 0;
+    }
     risk_delta_set_t set;
     risk_delta_result_t rc = risk_delta_from_envelope(env, &set);
     if (rc == RISK_DELTA_INVALID) {

@@ -27,6 +27,10 @@ typedef struct risk_exposure_t risk_exposure_t;
     risk_scoring_apply, and the transaction's precommit / committed /
     aborted are passed on (scoring.h). */
 risk_exposure_t *risk_exposure_new(risk_cache_t *cache, risk_scoring_t *scoring);
+/*  Partitioned risk (route.h): events of debtors outside `part` are
+    skipped without effect (the consumer still advances its position past
+    them). Default 0/1: every event. */
+void risk_exposure_set_partition(risk_exposure_t *self, const partition_t *part);
 void        risk_exposure_destroy(risk_exposure_t **self_p);
 
 /*  consumer_config_t callbacks; `arg` is the risk_exposure_t. */

@@ -17,11 +17,13 @@
 #include "exposure.h"
 #include "http.h"
 #include "log.h"
+#include "partition.h"
 #include "query.h"
 #include "riskcache.h"
 #include "scoring.h"
 #include "service.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #define CACHE_CHECK_MS 1000
@@ -31,6 +33,9 @@ static const config_entry_t s_config[] = {
     { "CREANCE_RISK_ENDPOINT", "tcp://127.0.0.1:5570", false,
       "queries (ROUTER, binds): Query -> QueryReply" },
     { "CREANCE_RISK_HTTP", "127.0.0.1:8082", false, "HTTP health and metrics (host:port)" },
+    { "CREANCE_RISK_PARTITION", "0/1", false,
+      "k/N: this instance applies the ledger events of the debtors of partition k of N "
+      "(docs/scaling.md); 0/1 = all" },
     { NULL, NULL, false, NULL }
 };
 
@@ -82,6 +87,30 @@ static const http_route_t s_routes[] = {
 
 static const char *const s_streams[] = { "ledger", NULL };
 
+/*  A partitioned instance starting with no positions of its own, on a
+    database where the single instance ("risk") has applied events, would
+    apply the whole stream again over rows already written: refused. The
+    positions are seeded by the procedure of docs/scaling.md. */
+static int
+s_check_positions(db_t *db, const char *name)
+{
+    const char *params[] = { name };
+    PGresult *r = db_exec(db, "SELECT (SELECT count(*) FROM consumer_positions WHERE consumer = $1), "
+                          "(SELECT count(*) FROM consumer_positions WHERE consumer = 'risk')",
+                          1, params);
+    if (!r)
+        return -1;
+    long mine = atol(PQgetvalue(r, 0, 0)), single = atol(PQgetvalue(r, 0, 1));
+    PQclear(r);
+    if (mine == 0 && single > 0) {
+        log_error("consumer=%s has no positions but consumer=risk has %ld: starting would apply "
+                  "the ledger again; seed this instance's positions first (docs/scaling.md)",
+                  name, single);
+        return -1;
+    }
+    return 0;
+}
+
 int
 main(void)
 {
@@ -93,11 +122,27 @@ main(void)
     risk_t risk = { 0 };
     int status = 1;
 
+    partition_t part;
+    char perr[160], name[48];
+    if (!partition_parse(config_get(config, "CREANCE_RISK_PARTITION"), &part, perr, sizeof perr)) {
+        log_error("CREANCE_RISK_PARTITION: %s", perr);
+        goto done;
+    }
+    /* 0/1 keeps the name "risk", so that existing positions stay valid;
+       each partition keeps its own positions. */
+    if (partition_all(&part))
+        snprintf(name, sizeof name, "risk");
+    else
+        snprintf(name, sizeof name, "risk.%u-of-%u", part.index, part.count);
+
     risk.db = db_new(config_get(config, "CREANCE_DB_URL"));
     risk.cache = cache_new(config_get(config, "CREANCE_REDIS_URL"));
     if (!risk.db || !risk.cache)
         goto done;
+    if (!partition_all(&part) && s_check_positions(risk.db, name) != 0)
+        goto done;
     risk.riskcache = risk_cache_new(risk.cache, risk.db);
+    risk_cache_set_partition(risk.riskcache, &part, name);
     /* RiskScored and GradeChanged go out on stream "risk". */
     risk.bus = bus_pub_new(config_get(config, "CREANCE_BROKER_PUB"));
     if (!risk.bus) {
@@ -106,9 +151,12 @@ main(void)
     }
     risk.scoring = risk_scoring_new(risk.riskcache, risk.bus);
     risk.exposure = risk_exposure_new(risk.riskcache, risk.scoring);
+    risk_scoring_set_partition(risk.scoring, &part);
+    risk_exposure_set_partition(risk.exposure, &part);
+    log_info("partition %u of %u consumer=%s", part.index, part.count, name);
 
     consumer_config_t cc = {
-        .name = "risk",
+        .name = name,
         .streams = s_streams,
         .apply = risk_exposure_apply,
         .precommit = risk_exposure_precommit,

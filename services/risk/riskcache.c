@@ -28,6 +28,8 @@ struct risk_cache_t {
     bool failing;                   /* the last check failed (log once per streak) */
     int pending;                    /* commands appended, replies not read yet */
     bool append_failed;
+    partition_t part;               /* whose hashes this instance writes */
+    char marker[96], rebuilding[96];
     metric_t *m_errors, *m_rebuilds, *m_stale;
 };
 
@@ -37,6 +39,10 @@ risk_cache_new(cache_t *cache, db_t *db)
     risk_cache_t *self = calloc(1, sizeof *self);
     self->cache = cache;
     self->db = db;
+    self->part.index = 0;
+    self->part.count = 1;
+    snprintf(self->marker, sizeof self->marker, "%s", RISK_CACHE_MARKER);
+    snprintf(self->rebuilding, sizeof self->rebuilding, "%s", RISK_CACHE_REBUILDING);
     self->m_errors = metrics_counter("creance_risk_cache_errors_total",
                                      "Redis writes or reads of debtor state that failed", NULL);
     self->m_rebuilds = metrics_counter("creance_risk_cache_rebuilds_total",
@@ -53,6 +59,16 @@ risk_cache_destroy(risk_cache_t **self_p)
         return;
     free(*self_p);
     *self_p = NULL;
+}
+
+void
+risk_cache_set_partition(risk_cache_t *self, const partition_t *part, const char *name)
+{
+    self->part = *part;
+    if (!partition_all(part)) {
+        snprintf(self->marker, sizeof self->marker, "creance:{%s}:built", name);
+        snprintf(self->rebuilding, sizeof self->rebuilding, "creance:{%s}:rebuilding", name);
+    }
 }
 
 void
@@ -75,7 +91,7 @@ static void
 s_append_state(risk_cache_t *self, const risk_debtor_t *s)
 {
     char key[RISK_DEBTOR_KEY_MAX];
-    if (self->append_failed)
+    if (self->append_failed || !partition_owns_id(&self->part, s->tenant, s->debtor_id))
         return;
     if (risk_debtor_key(key, sizeof key, s->tenant, s->debtor_id) < 0) {
         log_error("risk cache: no key for tenant=%s debtor=%" PRId64, s->tenant, s->debtor_id);
@@ -205,7 +221,7 @@ s_rebuild(risk_cache_t *self, const char *why)
     int64_t started = now_us();
     char gen[24];
     snprintf(gen, sizeof gen, "%" PRId64, started);
-    redisReply *r = cache_cmd(self->cache, "SET %s %s", RISK_CACHE_REBUILDING, gen);
+    redisReply *r = cache_cmd(self->cache, "SET %s %s", self->rebuilding, gen);
     if (!r)
         return -1;
     freeReplyObject(r);
@@ -224,7 +240,7 @@ s_rebuild(risk_cache_t *self, const char *why)
             break;
     }
     r = cache_cmd(self->cache, "EVAL %s 2 %s %s %s", SCRIPT_FINISH,
-                  RISK_CACHE_REBUILDING, RISK_CACHE_MARKER, gen);
+                  self->rebuilding, self->marker, gen);
     if (!r)
         return -1;
     bool done = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
@@ -246,7 +262,7 @@ risk_cache_check(risk_cache_t *self)
     if (self->stale)
         why = "write_failed";
     else {
-        redisReply *r = cache_cmd(self->cache, "EXISTS %s", RISK_CACHE_MARKER);
+        redisReply *r = cache_cmd(self->cache, "EXISTS %s", self->marker);
         if (!r) {
             /* Whatever was written meanwhile may be lost with the server. */
             s_failed(self, "check");

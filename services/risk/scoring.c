@@ -52,9 +52,20 @@ struct risk_scoring_t {
     risk_debtor_t **written;        /* states to copy to Redis after commit */
     size_t nwritten, written_cap;
     zhashx_t *policies;             /* tenant -> policy_entry_t* */
+    /* The population's growth in this transaction, per tenant, written in
+       one statement in tenant order just before the rescoring reads it:
+       two risk instances (partitions) share each tenant's row, so its lock
+       is taken late, briefly and in one global order (no deadlock). */
+    zhashx_t *population;           /* tenant -> pop_t* */
+    partition_t part;               /* the debtors this instance scores */
     int32_t daily_done;             /* the day the daily pass completed */
     metric_t *m_scored, *m_changed, *m_grades;
 };
+
+typedef struct {
+    char tenant[RISK_TENANT_MAX];
+    int64_t paid, late, delay;
+} pop_t;
 
 typedef struct { char s[24]; } num_t;
 
@@ -95,6 +106,10 @@ risk_scoring_new(risk_cache_t *cache, bus_t *bus)
     zhashx_set_destructor(self->touched, s_free_item);
     self->policies = zhashx_new();
     zhashx_set_destructor(self->policies, s_free_item);
+    self->population = zhashx_new();
+    zhashx_set_destructor(self->population, s_free_item);
+    self->part.index = 0;
+    self->part.count = 1;
     self->daily_done = INT32_MIN;
     self->m_scored = metrics_counter("creance_risk_debtors_scored_total",
                                      "debtor rescorings (events and daily pass)", NULL);
@@ -111,6 +126,7 @@ s_forget(risk_scoring_t *self)
     json_array_clear(self->invoices);
     self->nallocs = 0;
     zhashx_purge(self->touched);
+    zhashx_purge(self->population);
     for (size_t i = 0; i < self->nwritten; i++)
         risk_debtor_destroy(&self->written[i]);
     self->nwritten = 0;
@@ -127,6 +143,7 @@ risk_scoring_destroy(risk_scoring_t **self_p)
     free(self->written);
     zhashx_destroy(&self->touched);
     zhashx_destroy(&self->policies);
+    zhashx_destroy(&self->population);
     eventlog_batch_destroy(&self->events);
     json_decref(self->invoices);
     free(self->allocs);
@@ -244,11 +261,25 @@ static const char *SQL_PROFILE_PAID =
     "  late_count = p.late_count + $3::integer, sum_delay_days = p.sum_delay_days + $4::bigint, "
     "  ew_days_late = $5::float8, updated_at = now()";
 
-static const char *SQL_POPULATION_PAID =
-    "INSERT INTO risk_population AS p (tenant, paid_count, late_count, sum_delay_days) "
-    "VALUES ($1, 1, $2::bigint, $3::bigint) ON CONFLICT (tenant) DO UPDATE SET "
-    "  paid_count = p.paid_count + 1, late_count = p.late_count + $2::bigint, "
-    "  sum_delay_days = p.sum_delay_days + $3::bigint";
+/*  Adds to the tenant's population growth of this transaction (written by
+    s_flush_population). 0, or -1 when out of memory. */
+static int
+s_population_add(zhashx_t *population, const char *tenant, int64_t paid, int64_t late,
+                 int64_t delay)
+{
+    pop_t *p = zhashx_lookup(population, tenant);
+    if (!p) {
+        p = calloc(1, sizeof *p);
+        if (!p)
+            return -1;
+        snprintf(p->tenant, sizeof p->tenant, "%s", tenant);
+        zhashx_insert(population, tenant, p);
+    }
+    p->paid += paid;
+    p->late += late;
+    p->delay += delay;
+    return 0;
+}
 
 static int
 s_run(db_t *db, const char *sql, int n, const char *const *params)
@@ -265,8 +296,8 @@ s_money(const Creance__Money *m)
 /*  An invoice closed by a payment received on `paid`: the debtor's and the
     tenant's payment history grow by one. */
 static int
-s_invoice_paid(db_t *db, const char *tenant, int64_t debtor_id, int32_t due, int32_t paid,
-               const risk_policy_t *policy)
+s_invoice_paid(risk_scoring_t *self, db_t *db, const char *tenant, int64_t debtor_id, int32_t due,
+               int32_t paid, const risk_policy_t *policy)
 {
     num_t debtor = s_num(debtor_id);
     const char *p1[] = { tenant, debtor.s };
@@ -286,8 +317,8 @@ s_invoice_paid(db_t *db, const char *tenant, int64_t debtor_id, int32_t due, int
     snprintf(ews, sizeof ews, "%.17g", ew);
     num_t late = s_num(delay > 0), d = s_num(delay);
     const char *p2[] = { tenant, debtor.s, late.s, d.s, ews };
-    const char *p3[] = { tenant, late.s, d.s };
-    if (s_run(db, SQL_PROFILE_PAID, 5, p2) != 0 || s_run(db, SQL_POPULATION_PAID, 3, p3) != 0)
+    if (s_run(db, SQL_PROFILE_PAID, 5, p2) != 0
+        || s_population_add(self->population, tenant, 1, delay > 0, delay) != 0)
         return -1;
     return 0;
 }
@@ -321,7 +352,7 @@ s_set_open(risk_scoring_t *self, db_t *db, const char *tenant, int64_t invoice_i
         risk_policy_t policy;
         if (risk_scoring_policy(self, db, tenant, &policy) != 0)
             return -1;
-        return s_invoice_paid(db, tenant, debtor_id, due, paid, &policy);
+        return s_invoice_paid(self, db, tenant, debtor_id, due, paid, &policy);
     }
     return 0;
 }
@@ -576,6 +607,12 @@ static const struct {
     { CREANCE__ENVELOPE__EVENT_PROMISE_BROKEN,     s_counter_event },
 };
 
+void
+risk_scoring_set_partition(risk_scoring_t *self, const partition_t *part)
+{
+    self->part = *part;
+}
+
 int
 risk_scoring_touch(risk_scoring_t *self, const char *tenant, int64_t debtor_id)
 {
@@ -658,7 +695,7 @@ static const char *SQL_HISTORY_WRITE =
 static const char *SQL_POPULATION_WRITE =
     "INSERT INTO risk_population AS p (tenant, paid_count, late_count, sum_delay_days) "
     "SELECT tenant, paid, late, delay FROM jsonb_to_recordset($1::jsonb) "
-    "  AS v(tenant text, paid bigint, late bigint, delay bigint) "
+    "  AS v(tenant text, paid bigint, late bigint, delay bigint) ORDER BY tenant "
     "ON CONFLICT (tenant) DO UPDATE SET paid_count = p.paid_count + EXCLUDED.paid_count, "
     "  late_count = p.late_count + EXCLUDED.late_count, "
     "  sum_delay_days = p.sum_delay_days + EXCLUDED.sum_delay_days";
@@ -694,10 +731,9 @@ s_flush_allocs(risk_scoring_t *self, db_t *db)
         return 0;
     int rc = -1;
     char key[RISK_TENANT_MAX + 24];
-    zhashx_t *invs = zhashx_new(), *hist = zhashx_new(), *pop = zhashx_new();
+    zhashx_t *invs = zhashx_new(), *hist = zhashx_new();
     zhashx_set_destructor(invs, s_free_item);
     zhashx_set_destructor(hist, s_free_item);
-    zhashx_set_destructor(pop, s_free_item);
     json_t *ids = json_array(), *rows = json_array(), *debtors = json_array();
     PGresult *r = NULL;
     zhashx_t *seen = zhashx_new();
@@ -791,13 +827,12 @@ s_flush_allocs(risk_scoring_t *self, db_t *db)
         }
         PQclear(r);
         r = NULL;
-        json_t *hrows = json_array(), *prows = json_array();
+        json_t *hrows = json_array();
         for (size_t c = 0; c < nclosed; c++) {
             history_t *h = closed[c];
             risk_policy_t policy;
             if (risk_scoring_policy(self, db, h->tenant, &policy) != 0) {
                 json_decref(hrows);
-                json_decref(prows);
                 goto done_closed;
             }
             int32_t delay = closed_delay[c];
@@ -806,28 +841,18 @@ s_flush_allocs(risk_scoring_t *self, db_t *db)
             h->paid++;
             h->late += delay > 0;
             h->delay += delay;
-            history_t *p = zhashx_lookup(pop, h->tenant);
-            if (!p) {
-                p = calloc(1, sizeof *p);
-                snprintf(p->tenant, sizeof p->tenant, "%s", h->tenant);
-                zhashx_insert(pop, h->tenant, p);
+            if (s_population_add(self->population, h->tenant, 1, delay > 0, delay) != 0) {
+                json_decref(hrows);
+                goto done_closed;
             }
-            p->paid++;
-            p->late += delay > 0;
-            p->delay += delay;
         }
         for (history_t *h = zhashx_first(hist); h; h = zhashx_next(hist))
             json_array_append_new(hrows, json_pack("{s:s, s:I, s:i, s:i, s:I, s:f}",
                                   "tenant", h->tenant, "debtor_id", (json_int_t) h->debtor_id,
                                   "paid", h->paid, "late", h->late, "delay", (json_int_t) h->delay,
                                   "ew", h->ew));
-        for (history_t *p = zhashx_first(pop); p; p = zhashx_next(pop))
-            json_array_append_new(prows, json_pack("{s:s, s:i, s:i, s:I}", "tenant", p->tenant,
-                                  "paid", p->paid, "late", p->late, "delay", (json_int_t) p->delay));
-        int wrc = s_run_json(db, SQL_HISTORY_WRITE, hrows) == 0
-                  && s_run_json(db, SQL_POPULATION_WRITE, prows) == 0 ? 0 : -1;
+        int wrc = s_run_json(db, SQL_HISTORY_WRITE, hrows) == 0 ? 0 : -1;
         json_decref(hrows);
-        json_decref(prows);
         if (wrc != 0)
             goto done_closed;
     }
@@ -843,7 +868,6 @@ done:
     json_decref(debtors);
     zhashx_destroy(&invs);
     zhashx_destroy(&hist);
-    zhashx_destroy(&pop);
     self->nallocs = 0;
     return rc;
 }
@@ -1137,10 +1161,30 @@ done:
     return rc;
 }
 
+/*  The population growth of the transaction, in one statement, rows in
+    tenant order (the lock order every instance follows). */
+static int
+s_flush_population(risk_scoring_t *self, db_t *db)
+{
+    if (zhashx_size(self->population) == 0)
+        return 0;
+    json_t *rows = json_array();
+    for (pop_t *p = zhashx_first(self->population); p; p = zhashx_next(self->population))
+        json_array_append_new(rows, json_pack("{s:s, s:I, s:I, s:I}", "tenant", p->tenant,
+                              "paid", (json_int_t) p->paid, "late", (json_int_t) p->late,
+                              "delay", (json_int_t) p->delay));
+    int rc = s_run_json(db, SQL_POPULATION_WRITE, rows);
+    json_decref(rows);
+    if (rc == 0)
+        zhashx_purge(self->population);
+    return rc;
+}
+
 int
 risk_scoring_precommit(risk_scoring_t *self, db_t *db)
 {
-    if (s_flush_invoices(self, db) != 0 || s_flush_allocs(self, db) != 0)
+    if (s_flush_invoices(self, db) != 0 || s_flush_allocs(self, db) != 0
+        || s_flush_population(self, db) != 0)
         return -1;
     if (zhashx_size(self->touched) > 0 && s_rescore_touched(self, db, date_today()) != 0)
         return -1;
@@ -1168,11 +1212,16 @@ risk_scoring_aborted(risk_scoring_t *self)
 
 /* ---------------------------------------------------------------- daily */
 
+/*  $3/$4: this instance's partition k of N (common/partition.h, computed
+    in SQL by creance_partition of 0080_partition.sql): each instance
+    rescores only its own debtors, so two never write one debtor's row. */
 static const char *SQL_DUE_FOR_RESCORE =
     "SELECT p.tenant, p.debtor_id FROM risk_debtor_profile p "
     "WHERE (p.computed_on IS NULL OR p.computed_on < $1::date) "
     "  AND EXISTS (SELECT 1 FROM risk_invoices i WHERE i.tenant = p.tenant "
     "              AND i.debtor_id = p.debtor_id AND i.open_minor > 0) "
+    "  AND ($4::integer = 1 OR creance_partition(p.tenant, p.debtor_id::text, $4::integer) "
+    "       = $3::integer) "
     "LIMIT $2::integer";
 
 int
@@ -1182,11 +1231,11 @@ risk_scoring_daily(risk_scoring_t *self, db_t *db)
     if (self->daily_done == today)
         return 0;
     day_t day = s_day(today);
-    num_t lim = s_num(DAILY_BATCH);
+    num_t lim = s_num(DAILY_BATCH), k = s_num(self->part.index), n_of = s_num(self->part.count);
     if (db_begin(db) != 0)
         return -1;
-    const char *params[] = { day.s, lim.s };
-    PGresult *r = db_exec(db, SQL_DUE_FOR_RESCORE, 2, params);
+    const char *params[] = { day.s, lim.s, k.s, n_of.s };
+    PGresult *r = db_exec(db, SQL_DUE_FOR_RESCORE, 4, params);
     if (!r) {
         db_rollback(db);
         return -1;

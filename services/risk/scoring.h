@@ -27,6 +27,7 @@
 #include "creance.pb-c.h"
 #include "db.h"
 #include "riskcache.h"
+#include "partition.h"
 #include "scorecard.h"
 
 typedef struct risk_scoring_t risk_scoring_t;
@@ -34,6 +35,10 @@ typedef struct risk_scoring_t risk_scoring_t;
 /*  bus may be NULL (nothing published: tests, tools). */
 risk_scoring_t *risk_scoring_new(risk_cache_t *cache, bus_t *bus);
 void risk_scoring_destroy(risk_scoring_t **self_p);
+
+/*  The debtors this instance owns (default 0/1, all): the daily rescoring
+    selects only theirs. */
+void risk_scoring_set_partition(risk_scoring_t *self, const partition_t *part);
 
 int  risk_scoring_apply(risk_scoring_t *self, db_t *db, const Creance__Envelope *env);
 /*  Marks a debtor for rescoring in this transaction (exposure changed). */

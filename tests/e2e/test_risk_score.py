@@ -218,7 +218,7 @@ def test_flushall_then_identical_state(stack, tenant):
     assert all("risk" in h and "outstanding:EUR" in h for h in before.values())
 
     stack.redis.flushall()
-    wait_until(lambda: stack.redis.exists("creance:risk:built"), timeout=30, what="rebuild")
+    wait_until(lambda: stack.redis.exists("creance:{risk}:built"), timeout=30, what="rebuild")
     after = {d: stack.redis.hgetall(tenant.debtor_key(d)) for d in debtors}
     assert after == before
     # Queries still answer, from the rebuilt hashes.
