@@ -202,7 +202,8 @@ s_record_debtor(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id, i
           "address = $12::jsonb, currency = $13, credit_limit_minor = $14::bigint, "
           "payment_terms_days = $15::int, current_assets_minor = $16::bigint, "
           "current_liabilities_minor = $17::bigint, updated_at = now() "
-          "WHERE tenant = $1 AND source = $2 AND external_id = $3 RETURNING id"
+          "WHERE tenant = $1 AND source = $2 AND external_id = $3 AND erased_at IS NULL "
+          "RETURNING id"
         : "INSERT INTO debtors (tenant, source, external_id, legal_name, company_id, kind, "
           "country, language, time_zone, email, phone, address, currency, credit_limit_minor, "
           "payment_terms_days, current_assets_minor, current_liabilities_minor) "
@@ -213,9 +214,26 @@ s_record_debtor(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id, i
     if (!r)
         return FACT_DB_ERROR;
     if (PQntuples(r) != 1) {
+        PQclear(r);
+        /* Erased (GDPR, reporting's erase.h): its personal data is not
+           recorded again; the source must erase it too. */
+        if (ctx->update) {
+            const char *q[] = { ctx->tenant, ctx->source, f->external_id };
+            r = db_exec(ctx->db, "SELECT 1 FROM debtors WHERE tenant = $1 AND source = $2 "
+                                 "AND external_id = $3 AND erased_at IS NOT NULL", 3, q);
+            if (!r)
+                return FACT_DB_ERROR;
+            bool erased = PQntuples(r) == 1;
+            PQclear(r);
+            if (erased) {
+                intake_fail(err, "erased_debtor", "external_id",
+                            "debtor '%s' was erased (personal data); its data is not recorded "
+                            "again", f->external_id);
+                return FACT_REJECTED;
+            }
+        }
         /* Registered in intake_items but gone from debtors: nothing here
            deletes debtors, so someone did it by hand. */
-        PQclear(r);
         intake_fail(err, "unknown_debtor", "external_id",
                     "debtor '%s' is registered but no longer in the ledger", f->external_id);
         return FACT_REJECTED;

@@ -455,6 +455,9 @@ int rem_delivery_run(rem_delivery_t *self)
             "SELECT d.id, d.reminder_id, d.channel, d.idempotency_key, d.recipient, r.debtor_id, r.level"
             " FROM reminder_deliveries d JOIN reminders r ON r.tenant = d.tenant AND r.id = d.reminder_id"
             " WHERE d.tenant = $1 AND d.status IN ('pending', 'sending') AND d.next_attempt_at <= now()"
+            /*  Never to an erased debtor (GDPR), whatever is still queued. */
+            "   AND NOT EXISTS (SELECT 1 FROM rem_debtors e WHERE e.tenant = r.tenant"
+            "                   AND e.debtor_id = r.debtor_id AND e.erased)"
             " ORDER BY d.next_attempt_at, d.id LIMIT $2", 2, p);
         if (!r) {
             PQclear(t);

@@ -370,6 +370,9 @@ static const char *s_candidates_sql =
     " FROM rem_open_items o"
     " WHERE o.tenant = $1 AND o.debtor_id > $4 AND o.due_date <= $2::date + $3::int"
     "   AND o.open_minor > 0"
+    /*  An erased debtor (GDPR, 0070) is never contacted again. */
+    "   AND NOT EXISTS (SELECT 1 FROM rem_debtors e WHERE e.tenant = o.tenant"
+    "                   AND e.debtor_id = o.debtor_id AND e.erased)"
     " ORDER BY o.debtor_id, o.invoice_id LIMIT $5";
 
 typedef struct {
@@ -802,6 +805,8 @@ static int instalments(rem_dunning_t *self, pass_t *ps)
         "   AND i.due_date BETWEEN $2::date AND $2::date + $3::int"
         "   AND NOT EXISTS (SELECT 1 FROM reminder_instalments x WHERE x.tenant = i.tenant"
         "                   AND x.plan_id = i.plan_id AND x.number = i.number)"
+        "   AND NOT EXISTS (SELECT 1 FROM rem_debtors e WHERE e.tenant = p.tenant"
+        "                   AND e.debtor_id = p.debtor_id AND e.erased)"
         " ORDER BY p.debtor_id, i.plan_id, i.number", 3, p);
     if (!r)
         return -1;

@@ -24,6 +24,7 @@
 #include "items.h"
 #include "log.h"
 #include "plans.h"
+#include "purge.h"
 #include "service.h"
 #include "tzlocal.h"
 
@@ -70,6 +71,8 @@ typedef struct {
     rem_delivery_t *delivery;
     bool first_pass_done;
     bool recovered;
+    db_t *db;
+    const char *outbox;
 } app_t;
 
 static void run_pass(app_t *app, const char *why)
@@ -117,6 +120,8 @@ static int on_delivery_timer(zloop_t *loop, int timer_id, void *arg)
         app->recovered = rem_delivery_recover(app->delivery) == 0;
     if (app->recovered)
         rem_delivery_run(app->delivery);
+    /*  Letters of erased debtors or past their retention (purge.h). */
+    rem_purge_run(app->db, app->outbox, 20);
     return 0;
 }
 
@@ -173,6 +178,8 @@ int main(void)
         .lease_s = 300,
     };
     app.consumer = consumer;
+    app.db = db;
+    app.outbox = config_get(config, "CREANCE_LETTER_OUTBOX");
     app.dunning = rem_dunning_new(db, bus);
     app.delivery = rem_delivery_new(db, bus, &dcfg);
     if (!app.dunning || !app.delivery)

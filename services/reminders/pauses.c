@@ -70,7 +70,54 @@ static int debtor_upsert(db_t *db, const char *tenant, const Creance__DebtorCrea
         " ON CONFLICT (tenant, debtor_id) DO UPDATE SET legal_name = EXCLUDED.legal_name,"
         " kind = EXCLUDED.kind, country = EXCLUDED.country, language = EXCLUDED.language,"
         " time_zone = EXCLUDED.time_zone, email = EXCLUDED.email, phone = EXCLUDED.phone,"
-        " address = EXCLUDED.address", 14, p);
+        " address = EXCLUDED.address"
+        /*  An erased debtor keeps its pseudonym whatever an older event says. */
+        " WHERE NOT rem_debtors.erased", 14, p);
+}
+
+/*  DebtorErased: the erasure (reporting's erase.c) rewrote reminders'
+    tables in its transaction; this does it again in stream order, after
+    whatever an older event or a delivery in flight wrote since: the copy
+    blanked and marked erased (the dunning pass and the sender skip erased
+    debtors), pending deliveries failed, open worklist tasks closed, and
+    the letters' files queued for deletion (purge.h). */
+static int on_debtor_erased(db_t *db, const char *tenant, const Creance__Envelope *env)
+{
+    const Creance__DebtorErased *e = env->debtor_erased;
+    if (e->debtor_id <= 0)
+        return 0;
+    char id[24], pseudonym[32];
+    fmt_id(id, e->debtor_id);
+    snprintf(pseudonym, sizeof pseudonym, "erased-%s", id);
+    const char *p3[] = { tenant, id, pseudonym };
+    const char *p2[] = { tenant, id };
+    if (db_run(db,
+            "INSERT INTO rem_debtors (tenant, debtor_id, legal_name, erased) VALUES ($1, $2::bigint,"
+            " $3, true) ON CONFLICT (tenant, debtor_id) DO UPDATE SET legal_name = $3, email = '',"
+            " phone = '', address = '{}', erased = true", 3, p3)
+        || db_run(db,
+            "INSERT INTO gdpr_file_purges (tenant, delivery_id, file)"
+            " SELECT d.tenant, d.id, d.provider_message_id FROM reminders r"
+            " JOIN reminder_deliveries d ON d.tenant = r.tenant AND d.reminder_id = r.id"
+            " WHERE r.tenant = $1 AND r.debtor_id = $2::bigint AND d.channel IN ('letter', 'handoff')"
+            "   AND d.provider_message_id LIKE '%.pdf' AND d.provider_message_id !~ '/'"
+            " ON CONFLICT DO NOTHING", 2, p2)
+        || db_run(db,
+            "UPDATE reminder_deliveries d SET recipient = '', subject = '', content = '',"
+            " last_error = CASE WHEN d.status IN ('pending', 'sending')"
+            "   THEN 'debtor erased (personal data)' ELSE '' END,"
+            " status = CASE WHEN d.status IN ('pending', 'sending') THEN 'failed' ELSE d.status END,"
+            " content_purged_at = COALESCE(d.content_purged_at, now())"
+            " FROM reminders r WHERE r.tenant = $1 AND r.debtor_id = $2::bigint"
+            "   AND d.tenant = r.tenant AND d.reminder_id = r.id", 2, p2)
+        || db_run(db, "UPDATE reminders SET status = 'failed' WHERE tenant = $1"
+                      " AND debtor_id = $2::bigint AND status = 'pending'", 2, p2)
+        || db_run(db, "UPDATE rem_worklist SET phone = '', note = '', status = 'done'"
+                      " WHERE tenant = $1 AND debtor_id = $2::bigint"
+                      " AND (phone <> '' OR note <> '' OR status <> 'done')", 2, p2))
+        return -1;
+    log_info("debtor erased, reminders' copy blanked tenant=%s debtor=%s", tenant, id);
+    return 0;
 }
 
 static int on_debtor_created(db_t *db, const char *tenant, const Creance__Envelope *env)
@@ -322,6 +369,7 @@ static const struct {
     { CREANCE__ENVELOPE__EVENT_INVOICE_ISSUED,    on_invoice_issued },
     { CREANCE__ENVELOPE__EVENT_DEBTOR_CREATED,    on_debtor_created },
     { CREANCE__ENVELOPE__EVENT_DEBTOR_UPDATED,    on_debtor_updated },
+    { CREANCE__ENVELOPE__EVENT_DEBTOR_ERASED,     on_debtor_erased },
     { CREANCE__ENVELOPE__EVENT_RISK_SCORED,       on_risk_scored },
     { CREANCE__ENVELOPE__EVENT_GRADE_CHANGED,     on_grade_changed },
     { CREANCE__ENVELOPE__EVENT_DISPUTE_OPENED,    on_dispute_opened },

@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "log.h"
 #include "metrics.h"
+#include "retention.h"
 
 #define ADMIN_PREFIX "/admin/v1/"
 #define TOKEN_NAME_MAX 100
@@ -151,6 +152,7 @@ typedef struct {
     const http_request_t *req;
     http_response_t *res;
     db_t *db;
+    bus_t *bus;                     /* for DebtorErased (retention) */
     const char *action;             /* metric label and log word */
     char *seg[MAX_SEGMENTS];        /* path segments after /admin/v1/ */
     int nseg;
@@ -493,6 +495,128 @@ static void token_revoke(admin_req_t *a)
     http_reply_json(a->res, 200, o);
 }
 
+/* ------------------------------------------------------------ retention */
+
+/*  GET /admin/v1/retention (the default) or /admin/v1/tenants/{id}/retention
+    (the tenant's periods: its own, or the default's). */
+static void retention_show(admin_req_t *a)
+{
+    const char *tenant = a->nseg > 1 ? a->seg[1] : NULL;
+    if (tenant && !tenant_exists(a, tenant))
+        return;
+    rpt_retention_t r;
+    bool own;
+    if (rpt_retention_get(a->db, tenant, &r, &own)) {
+        db_failed(a);
+        return;
+    }
+    json_t *o = rpt_retention_json(&r);
+    json_object_set_new(o, "tenant", tenant ? json_string(tenant) : json_null());
+    json_object_set_new(o, "own", json_boolean(own));
+    count(a->action, "ok");
+    log_info("admin action=%s tenant=%s result=ok", a->action, tenant ? tenant : "-");
+    http_reply_json(a->res, 200, o);
+}
+
+/*  PUT the same paths {"personal_data_years"?, "raw_payload_days"?,
+    "reminder_content_days"?}: the fields given change, the others keep
+    their current value. */
+static void retention_set(admin_req_t *a)
+{
+    const char *tenant = a->nseg > 1 ? a->seg[1] : NULL;
+    if (tenant && !tenant_exists(a, tenant))
+        return;
+    json_t *j = body_json(a);
+    if (!j)
+        return;
+    rpt_retention_t r;
+    bool own;
+    if (rpt_retention_get(a->db, tenant, &r, &own)) {
+        json_decref(j);
+        db_failed(a);
+        return;
+    }
+    const struct { const char *name; int *v; } fields[] = {
+        { "personal_data_years", &r.personal_data_years },
+        { "raw_payload_days", &r.raw_payload_days },
+        { "reminder_content_days", &r.reminder_content_days },
+    };
+    const char *key;
+    json_t *v;
+    json_object_foreach(j, key, v) {
+        size_t k = 0;
+        while (k < 3 && strcmp(fields[k].name, key) != 0)
+            k++;
+        if (k == 3) {
+            fail(a, 400, key, "unknown field (personal_data_years, raw_payload_days, "
+                              "reminder_content_days)");
+            json_decref(j);
+            return;
+        }
+        if (!json_is_integer(v) || json_integer_value(v) < -1000000
+            || json_integer_value(v) > 1000000) {
+            fail(a, 400, key, "expected a whole number");
+            json_decref(j);
+            return;
+        }
+        *fields[k].v = (int) json_integer_value(v);
+    }
+    json_decref(j);
+    const char *field, *why = rpt_retention_invalid(&r, &field);
+    if (why) {
+        fail(a, 400, field, why);
+        return;
+    }
+    if (rpt_retention_set(a->db, tenant, &r)) {
+        db_failed(a);
+        return;
+    }
+    json_t *o = rpt_retention_json(&r);
+    json_object_set_new(o, "tenant", tenant ? json_string(tenant) : json_null());
+    json_object_set_new(o, "own", json_boolean(tenant != NULL));
+    count(a->action, "ok");
+    log_info("admin action=%s tenant=%s personal_data_years=%d raw_payload_days=%d"
+             " reminder_content_days=%d result=ok", a->action, tenant ? tenant : "-",
+             r.personal_data_years, r.raw_payload_days, r.reminder_content_days);
+    http_reply_json(a->res, 200, o);
+}
+
+/*  POST /admin/v1/retention/run {"tenant"?, "batch"?}: the daily pass, now. */
+static void retention_run(admin_req_t *a)
+{
+    size_t len = 0;
+    const char *raw = http_body(a->req, &len);
+    json_t *j = raw && len ? body_json(a) : json_object();
+    if (!j)
+        return;
+    json_t *t = json_object_get(j, "tenant"), *b = json_object_get(j, "batch");
+    const char *tenant = json_string_value(t);
+    if (t && !tenant) {
+        fail(a, 400, "tenant", "expected a tenant id");
+        json_decref(j);
+        return;
+    }
+    if (tenant && !tenant_exists(a, tenant)) {
+        json_decref(j);
+        return;
+    }
+    if (b && (!json_is_integer(b) || json_integer_value(b) < 1 || json_integer_value(b) > 10000)) {
+        fail(a, 400, "batch", "expected a whole number from 1 to 10000");
+        json_decref(j);
+        return;
+    }
+    rpt_retention_stats_t st;
+    int rc = rpt_retention_run(a->db, a->bus, tenant, b ? (int) json_integer_value(b) : 100, &st);
+    json_decref(j);
+    if (rc) {
+        db_failed(a);
+        return;
+    }
+    count(a->action, "ok");
+    log_info("admin action=%s result=ok erased=%lld", a->action, st.debtors_erased);
+    http_reply_json(a->res, 200, rpt_retention_stats_json(&st));
+}
+
 /* ------------------------------------------------------------ routing */
 
 typedef struct {
@@ -509,6 +633,11 @@ static const admin_route_t s_routes[] = {
     { "GET",    { "tenants", "*", "tokens", NULL }, "token_list", tokens_list },
     { "POST",   { "tenants", "*", "tokens", NULL }, "token_create", token_create },
     { "DELETE", { "tenants", "*", "tokens", "*", NULL }, "token_revoke", token_revoke },
+    { "GET",    { "retention", NULL }, "retention_show", retention_show },
+    { "PUT",    { "retention", NULL }, "retention_set", retention_set },
+    { "POST",   { "retention", "run", NULL }, "retention_run", retention_run },
+    { "GET",    { "tenants", "*", "retention", NULL }, "retention_show", retention_show },
+    { "PUT",    { "tenants", "*", "retention", NULL }, "retention_set", retention_set },
 };
 
 static bool route_matches(const admin_route_t *r, admin_req_t *a)
@@ -523,7 +652,7 @@ static bool route_matches(const admin_route_t *r, admin_req_t *a)
 void rpt_admin_handle(const http_request_t *req, http_response_t *res, void *arg)
 {
     rpt_api_t *api = arg;
-    admin_req_t a = { .req = req, .res = res, .db = api->db, .action = "auth" };
+    admin_req_t a = { .req = req, .res = res, .db = api->db, .bus = api->bus, .action = "auth" };
 
     const char *reason, *code;
     int status = rpt_admin_check(s_config ? config_get(s_config, RPT_ADMIN_TOKEN_VAR) : NULL,

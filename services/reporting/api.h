@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "bus.h"
 #include "consumer.h"
 #include "db.h"
 #include "http.h"
@@ -24,6 +25,7 @@
 typedef struct {
     db_t *db;
     consumer_t *consumer;           /* for readiness; may be NULL in tests */
+    bus_t *bus;                     /* publishes DebtorErased (erase.h); may be NULL */
 } rpt_api_t;
 
 /*  http_handler_fn; arg is the rpt_api_t. */

@@ -194,8 +194,26 @@ static int on_debtor(db_t *db, const char *tenant, const Creance__DebtorCreated 
         " VALUES ($1, $2::bigint, $3, $4, $5, $6::smallint, $7, $8)"
         " ON CONFLICT (tenant, debtor_id) DO UPDATE SET external_id = EXCLUDED.external_id,"
         " legal_name = EXCLUDED.legal_name, country = EXCLUDED.country, kind = EXCLUDED.kind,"
-        " company_id = EXCLUDED.company_id, email = EXCLUDED.email",
+        " company_id = EXCLUDED.company_id, email = EXCLUDED.email"
+        /*  An erased debtor keeps its pseudonym whatever an older event says. */
+        " WHERE NOT rpt_debtors.erased",
         8, params);
+}
+
+/*  DebtorErased (erase.h): the erasure rewrote rpt_debtors in its own
+    transaction; this blanks it again in stream order, after any copy an
+    event older than the erasure may have written since. */
+static int on_debtor_erased(db_t *db, const char *tenant, const Creance__DebtorErased *e)
+{
+    if (!e || e->debtor_id <= 0)
+        return 0;
+    num_t id = num(e->debtor_id);
+    char pseudonym[32];
+    snprintf(pseudonym, sizeof pseudonym, "erased-%s", id.s);
+    const char *params[] = { tenant, id.s, pseudonym };
+    return db_run(db,
+        "UPDATE rpt_debtors SET legal_name = $3, company_id = '', email = '', erased = true"
+        " WHERE tenant = $1 AND debtor_id = $2::bigint", 3, params);
 }
 
 static int on_invoice_issued(db_t *db, const char *tenant, const Creance__InvoiceIssued *e,
@@ -595,6 +613,8 @@ int rpt_facts_apply(db_t *db, const Creance__Envelope *env, bool *unknown)
         return on_debtor(db, t, env->debtor_created);
     case CREANCE__ENVELOPE__EVENT_DEBTOR_UPDATED:
         return on_debtor(db, t, env->debtor_updated->debtor);
+    case CREANCE__ENVELOPE__EVENT_DEBTOR_ERASED:
+        return on_debtor_erased(db, t, env->debtor_erased);
     case CREANCE__ENVELOPE__EVENT_INVOICE_ISSUED:
         return on_invoice_issued(db, t, env->invoice_issued, unknown);
     case CREANCE__ENVELOPE__EVENT_INVOICE_ADJUSTED:
