@@ -153,7 +153,10 @@ test-valgrind: deps-check
 	@$(MAKE) --no-print-directory BUILD=$(BUILD) build
 	@BUILD=$(BUILD) tests/fuzz/sanitize.sh valgrind
 
-# Benchmarks (BENCHMARKS.md): release build in BENCH_BUILD, own stack.
+# Benchmarks (BENCHMARKS.md): release build in BENCH_BUILD, own stack; one
+# table of ingest, bus, risk (bench/risk.py), dunning (bench/dunning.py),
+# KPI (bench/kpi.py) and peak RSS. BENCH_STEPS=ingest,bus,risk,dunning,kpi,rss
+# picks sections (default: all).
 BENCH_BUILD ?= build-bench
 bench bench-quick: deps-check
 	@$(MAKE) --no-print-directory BUILD=$(BENCH_BUILD) MODE=release build-bins $(BENCH_BUILD)/gen/py/creance_pb2.py $(BENCH_BUILD)/bin/bus_bench
@@ -166,7 +169,7 @@ $(BUILD)/bin/bus_bench: $(BUILD)/obj/bench/bus_bench.o $(COMMON_LIB)
 # the images, runs docker-compose.yml, feeds intake and reads the API back.
 # Not part of `test`: it takes minutes and installs podman when missing.
 compose-test: deps-check
-	@$(MAKE) --no-print-directory $(BUILD)/bin/creance-feedsim
+	@$(MAKE) --no-print-directory $(BUILD)/bin/creance-feedsim $(BUILD)/bin/creance
 	@BUILD=$(BUILD) scripts/compose-test.sh
 
 up: all

@@ -22,8 +22,15 @@ static const config_entry_t s_common[] = {
       "CURVE keys: server.key, server.key_secret, authorized/ (empty: no CURVE, development only)" },
     { "CREANCE_CURVE_CERT", "", false,
       "this process's CURVE certificate NAME.key (secret half in NAME.key_secret)" },
+    /* A process's environment cannot change from outside: without a file,
+       SIGHUP would re-read the same values. */
+    { "CREANCE_CONFIG_FILE", "", false,
+      "files of NAME=value lines (':' between paths, the later wins) read at start and on "
+      "SIGHUP; they win over the environment (empty: none)" },
     { NULL, NULL, false, NULL }
 };
+
+#define CONFIG_FILE_MAX (256 * 1024)
 
 typedef struct {
     const config_entry_t *entry;
@@ -34,16 +41,147 @@ struct config_t {
     char *service;
     config_value_t *values;
     size_t count;
+    /* Values replaced by a reload. Services keep the pointers config_get
+       gave them at start (reminders' SMTP settings, ...): freeing them on
+       SIGHUP would leave those dangling. Freed with the config. */
+    char **retired;
+    size_t nretired;
 };
 
-static void
+/*  The value of `name` in the file's text (NAME=value lines, systemd
+    EnvironmentFile style: blank lines and lines starting with # or ; are
+    skipped, an optional "export " prefix, the value may be in matching
+    single or double quotes, no escapes); a new string, or NULL when the
+    file does not set it (the last line that sets it wins). */
+static char *
+s_file_value(const char *text, const char *name)
+{
+    char *found = NULL;
+    size_t nlen = strlen(name);
+    for (const char *line = text; line && *line;) {
+        const char *eol = strchr(line, '\n');
+        const char *end = eol ? eol : line + strlen(line);
+        const char *p = line;
+        line = eol ? eol + 1 : NULL;
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        if (p == end || *p == '#' || *p == ';')
+            continue;
+        if ((size_t) (end - p) > 7 && strncmp(p, "export ", 7) == 0)
+            p += 7;
+        if ((size_t) (end - p) <= nlen || strncmp(p, name, nlen) != 0 || p[nlen] != '=')
+            continue;
+        const char *v = p + nlen + 1;
+        const char *ve = end;
+        while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r'))
+            ve--;
+        if (ve - v >= 2 && (*v == '"' || *v == '\'') && ve[-1] == *v) {
+            v++;
+            ve--;
+        }
+        free(found);
+        found = strndup(v, (size_t) (ve - v));
+    }
+    return found;
+}
+
+/*  The whole file, or NULL with the reason logged. */
+static char *
+s_file_read(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        log_error("config CREANCE_CONFIG_FILE=%s cannot be read: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *text = malloc(CONFIG_FILE_MAX + 1);
+    size_t n = text ? fread(text, 1, CONFIG_FILE_MAX + 1, f) : 0;
+    bool bad = !text || ferror(f) || n > CONFIG_FILE_MAX;
+    fclose(f);
+    if (bad) {
+        log_error("config CREANCE_CONFIG_FILE=%s cannot be read (error, or over %d bytes)", path,
+                  CONFIG_FILE_MAX);
+        free(text);
+        return NULL;
+    }
+    text[n] = 0;
+    return text;
+}
+
+/*  The files of CREANCE_CONFIG_FILE, paths separated by ':' (like
+    several systemd EnvironmentFile= lines: a later file wins, since the
+    last assignment wins), one after the other; NULL when one cannot be
+    read. */
+static char *
+s_files_read(const char *paths)
+{
+    char *all = strdup("");
+    const char *p = paths;
+    while (all && *p) {
+        const char *colon = strchr(p, ':');
+        size_t n = colon ? (size_t) (colon - p) : strlen(p);
+        if (n) {
+            char *path = strndup(p, n);
+            char *text = path ? s_file_read(path) : NULL;
+            free(path);
+            size_t a = strlen(all), t = text ? strlen(text) : 0;
+            char *both = text ? realloc(all, a + t + 2) : NULL;
+            if (!both) {
+                free(text);
+                free(all);
+                return NULL;
+            }
+            all = both;
+            memcpy(all + a, text, t);
+            all[a + t] = '\n';
+            all[a + t + 1] = 0;
+            free(text);
+        }
+        p += n + (colon ? 1 : 0);
+    }
+    return all;
+}
+
+/*  Environment, then the files on top; a default for what none sets.
+    Returns how many values changed, or -1 when the file named by
+    CREANCE_CONFIG_FILE cannot be read: nothing changes then (a reload
+    keeps the running configuration rather than fall back to defaults). */
+static int
 s_read(config_t *self)
 {
+    const char *path = getenv("CREANCE_CONFIG_FILE");
+    char *text = NULL;
+    /* At start there is no running configuration to keep: the environment
+       alone, the error logged. */
+    if (path && *path && !(text = s_files_read(path)) && self->count && self->values[0].value)
+        return -1;
+    int changed = 0;
     for (size_t i = 0; i < self->count; i++) {
-        const char *env = getenv(self->values[i].entry->name);
-        free(self->values[i].value);
-        self->values[i].value = strdup(env ? env : self->values[i].entry->dflt);
+        const char *name = self->values[i].entry->name;
+        char *value = text ? s_file_value(text, name) : NULL;
+        if (!value) {
+            const char *env = getenv(name);
+            value = strdup(env ? env : self->values[i].entry->dflt);
+        }
+        char *old = self->values[i].value;
+        if (old && strcmp(old, value) == 0) {
+            free(value);        /* unchanged: the pointer handed out stays */
+            continue;
+        }
+        if (old) {
+            char **r = realloc(self->retired, (self->nretired + 1) * sizeof *r);
+            if (!r) {
+                free(value);
+                continue;
+            }
+            self->retired = r;
+            self->retired[self->nretired++] = old;
+            changed++;
+        }
+        self->values[i].value = value;
     }
+    free(text);
+    return changed;
 }
 
 config_t *
@@ -73,6 +211,9 @@ config_destroy(config_t **self_p)
         return;
     for (size_t i = 0; i < self->count; i++)
         free(self->values[i].value);
+    for (size_t i = 0; i < self->nretired; i++)
+        free(self->retired[i]);
+    free(self->retired);
     free(self->values);
     free(self->service);
     free(self);
@@ -82,8 +223,7 @@ config_destroy(config_t **self_p)
 int
 config_reload(config_t *self)
 {
-    s_read(self);
-    return 0;
+    return s_read(self);
 }
 
 const char *

@@ -21,7 +21,10 @@ typedef struct config_t config_t;
 /*  `table` ends with an entry whose name is NULL; may be NULL itself. */
 config_t   *config_new(const char *service, const config_entry_t *table);
 void        config_destroy(config_t **self_p);
-/*  Re-reads the environment (SIGHUP). Returns 0. */
+/*  Re-reads the environment and CREANCE_CONFIG_FILE (SIGHUP). Returns how
+    many values changed, or -1 when that file cannot be read (nothing
+    changes then). A pointer config_get returned stays valid until
+    config_destroy: a reload replaces values, it never frees them. */
 int         config_reload(config_t *self);
 const char *config_get(const config_t *self, const char *name);
 /*  Parses an integer value; on a malformed value logs the variable and the

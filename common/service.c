@@ -141,9 +141,20 @@ service_run(service_t *self)
             break;
         if (s_hup) {
             s_hup = 0;
-            config_reload(self->config);
-            log_set_level(config_get(self->config, "CREANCE_LOG_LEVEL"));
-            log_info("configuration reloaded");
+            /* Live: the log level here, what the service's reload callback
+               applies, and CURVE's authorized/ (re-read on change, no
+               signal needed). Addresses, URLs and keys take effect at the
+               next start. */
+            int changed = config_reload(self->config);
+            if (changed < 0) {
+                log_error("configuration NOT reloaded: CREANCE_CONFIG_FILE unreadable; "
+                          "the running configuration stays");
+                continue;
+            }
+            if (log_set_level(config_get(self->config, "CREANCE_LOG_LEVEL")) != 0)
+                log_warn("config CREANCE_LOG_LEVEL=%s is not debug, info, warn or error; "
+                         "level unchanged", config_get(self->config, "CREANCE_LOG_LEVEL"));
+            log_info("configuration reloaded changed=%d", changed);
             config_print(self->config);
             if (self->reload)
                 self->reload(self->reload_arg);

@@ -7,16 +7,23 @@
 #      podman import) unless it exists already;
 #   3. builds the images of docker-compose.yml (podman build, one per target);
 #   4. brings the stack up with podman-compose on free host ports;
-#   5. waits for migrate to finish and for every healthcheck to pass;
-#   6. checks every container runs as a non-root user and that only intake
-#      and the dashboard are published;
-#   7. creates a tenant and an API token (psql inside the postgres container),
-#      sends a billing feed with creance-feedsim through intake's published
-#      port, and reads the outstanding amounts back from the dashboard's API
-#      until they equal what PostgreSQL holds;
-#   8. always brings the stack down and removes its volume.
+#   5. waits for keys and migrate to finish and for every healthcheck to pass;
+#   6. checks every container runs as a non-root user, that only intake
+#      and the dashboard are published, that no service's environment holds
+#      the owner's database password, that each service sees only its own
+#      CURVE secret (mode 0600), and that the services' database sessions
+#      are all creance_app;
+#   7. lets a billing client in (a key pair made with `creance admin keys
+#      generate`, its public half given to the keys image's `allow`), checks
+#      that intake's published port answers it and not a client without CURVE
+#      or with an unknown key (refusals counted in intake's metrics);
+#   8. creates a tenant and an API token (psql inside the postgres container),
+#      sends a billing feed with creance-feedsim and that key through intake's
+#      published port, and reads the outstanding amounts back from the
+#      dashboard's API until they equal what PostgreSQL holds;
+#   9. always brings the stack down and removes its volumes.
 #
-# Environment: BUILD (build: where creance-feedsim is), CREANCE_BASE_IMAGE
+# Environment: BUILD (build: where creance-feedsim and creance are), CREANCE_BASE_IMAGE
 # (localhost/debian:bookworm; made with mmdebstrap when it is that name and
 # missing), CREANCE_COMPOSE_WORK (/var/tmp/creance-compose: containers.conf,
 # base tarball), CREANCE_COMPOSE_TIMEOUT (seconds to wait for readiness, 180),
@@ -33,12 +40,14 @@ timeout=${CREANCE_COMPOSE_TIMEOUT:-180}
 project=creance-ct$$
 tenant=ct_tenant
 feedsim=$build/bin/creance-feedsim
+cli=$build/bin/creance
 t0=$SECONDS
 
 say() { echo "compose-test: [$((SECONDS - t0))s] $*"; }
 die() { echo "compose-test: [$((SECONDS - t0))s] FAIL: $*" >&2; exit 1; }
 
 [[ -x $feedsim ]] || die "$feedsim not found: build it first (make BUILD=... compose-test does)"
+[[ -x $cli ]] || die "$cli not found: build it first (make BUILD=... compose-test does)"
 [[ $timeout =~ ^[0-9]+$ ]] || die "CREANCE_COMPOSE_TIMEOUT: expected seconds, got '$timeout'"
 
 # ------------------------------------------------------------ 1. tools
@@ -117,6 +126,7 @@ images=(
     "risk     deploy/container/Containerfile          .                risk"
     "reminders deploy/container/Containerfile         .                reminders"
     "reporting deploy/container/Containerfile         .                reporting"
+    "keys     deploy/container/Containerfile          .                keys"
 )
 for line in "${images[@]}"; do
     read -r name file ctx target <<<"$line"
@@ -139,10 +149,16 @@ CREANCE_PUBLISH_WEBHOOK=$(free_port)
 CREANCE_PUBLISH_DASHBOARD=$(free_port)
 export CREANCE_PUBLISH_INTAKE CREANCE_PUBLISH_WEBHOOK CREANCE_PUBLISH_DASHBOARD
 CREANCE_DB_PASSWORD=ct_$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
-export CREANCE_DB_PASSWORD
+CREANCE_APP_DB_PASSWORD=ct_app_$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
+export CREANCE_DB_PASSWORD CREANCE_APP_DB_PASSWORD
+# The compose file's own CURVE settings (keys in its volumes): a local
+# stack's CREANCE_CURVE_DIR in this shell would name a host folder.
+unset CREANCE_CURVE_DIR CREANCE_CURVE_CERT
 compose() { podman-compose -p "$project" -f "$root/docker-compose.yml" "$@"; }
 ctr() { echo "${project}_$1_1"; }
-services=(postgres redis migrate broker intake risk reminders reporting)
+services=(postgres redis keys migrate broker intake risk reminders reporting)
+# The billing client's key pair and the servers' public key, on the host.
+feed_keys=$work/keys-$project
 
 down() {
     local rc=$?
@@ -164,6 +180,7 @@ down() {
     podman volume ls -q --filter "label=io.podman.compose.project=$project" | xargs -r podman volume rm -f >/dev/null 2>&1 || true
     podman volume rm -f "${project}_pgdata" >/dev/null 2>&1 || true
     podman network rm -f "${project}_default" >/dev/null 2>&1 || true
+    rm -rf "$feed_keys"
     if ((rc == 0)); then say "passed in $((SECONDS - t0))s"; else echo "compose-test: failed after $((SECONDS - t0))s" >&2; fi
     exit "$rc"
 }
@@ -176,17 +193,19 @@ compose up -d --no-build >"$work/up.log" 2>&1 || { tail -n 30 "$work/up.log" >&2
 # ------------------------------------------------------------ 5. ready
 state() { podman inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$1" 2>/dev/null || echo "missing -"; }
 deadline=$((SECONDS + timeout))
-say "waiting for migrate to finish"
-while :; do
-    read -r status code < <(state "$(ctr migrate)")
-    if [[ $status == exited ]]; then
-        [[ $code == 0 ]] || die "migrate exited with $code"
-        break
-    fi
-    ((SECONDS < deadline)) || die "migrate still '$status' after ${timeout}s"
-    sleep 1
+for step in keys migrate; do
+    say "waiting for $step to finish"
+    while :; do
+        read -r status code < <(state "$(ctr "$step")")
+        if [[ $status == exited ]]; then
+            [[ $code == 0 ]] || die "$step exited with $code"
+            break
+        fi
+        ((SECONDS < deadline)) || die "$step still '$status' after ${timeout}s"
+        sleep 1
+    done
+    podman logs "$(ctr "$step")" 2>&1 | sed "s/^/  $step: /"
 done
-podman logs "$(ctr migrate)" 2>&1 | sed 's/^/  migrate: /'
 
 # The engine may not run healthchecks on its own (podman schedules them
 # with systemd timers, and there is no systemd here): run each container's
@@ -213,8 +232,101 @@ published=$(podman ps --filter "label=io.podman.compose.project=$project" --form
 [[ $published == "intake reporting " ]] || die "published ports on: '$published' (expected intake and reporting only)"
 say "only intake and reporting publish ports"
 
-# ------------------------------------------------------------ 7. feed and KPIs
+# The owner's password stays with postgres and migrate: a service's
+# environment (what a compromised service could read) has only creance_app's.
+for s in broker intake risk reminders reporting; do
+    env_of=$(podman exec "$(ctr "$s")" env) || die "cannot read the environment of $s"
+    [[ $env_of != *"$CREANCE_DB_PASSWORD"* ]] || die "$s has the owner's database password in its environment"
+    grep -qx "CREANCE_DB_URL=postgresql://creance_app:$CREANCE_APP_DB_PASSWORD@postgres:5432/creance" <<<"$env_of" ||
+        die "$s does not connect as creance_app: $(grep '^CREANCE_DB_URL=' <<<"$env_of" | sed -E 's#(://[^:/@]*):[^@]*@#\1:***@#')"
+    grep -qx 'CREANCE_CURVE_DIR=/etc/creance/curve' <<<"$env_of" || die "$s runs without CREANCE_CURVE_DIR"
+done
+say "no service has the owner's password; all have CREANCE_CURVE_DIR"
+
+# Each service reads its own secret half, 0600, and sees no other secret
+# than the servers' (broker, intake and risk serve; the others only connect).
+for s in intake risk reminders reporting; do
+    podman exec "$(ctr "$s")" sh -c '
+        test -r "${CREANCE_CURVE_CERT}_secret" || { echo "cannot read ${CREANCE_CURVE_CERT}_secret"; exit 1; }
+        m=$(stat -c %a "${CREANCE_CURVE_CERT}_secret"); [ "$m" = 600 ] || { echo "secret mode $m"; exit 1; }
+        for f in /etc/creance/cert/*_secret; do [ "$f" = "${CREANCE_CURVE_CERT}_secret" ] || { echo "also sees $f"; exit 1; }; done' ||
+        die "$s: its CURVE secret (above)"
+done
+for s in reminders reporting; do
+    ! podman exec "$(ctr "$s")" test -e /etc/creance/curve/server.key_secret ||
+        die "$s, a client only, can see the servers' secret key"
+done
+say "each service reads only its own CURVE secret (0600); reminders and reporting not the servers'"
+
 psql_pg() { podman exec -i "$(ctr postgres)" psql -X -q -At -v ON_ERROR_STOP=1 -U creance -d creance "$@"; }
+# Every session the services hold is creance_app's (this psql's own, over
+# the container's socket, left out). intake, risk, reminders and reporting
+# each hold at least one by now: they are healthy.
+sessions=$(psql_pg -F ' ' <<'SQL'
+SELECT coalesce(usename, '?'), count(*) FROM pg_stat_activity
+WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()
+GROUP BY 1 ORDER BY 1;
+SQL
+) || die "cannot read pg_stat_activity"
+[[ $sessions =~ ^creance_app\ [0-9]+$ ]] || die "database sessions by role: '$(tr '\n' ';' <<<"$sessions")' (expected creance_app only)"
+say "database sessions: $sessions (creance_app only)"
+
+# ------------------------------------------------------------ 7. CURVE on intake's published port
+mkdir -p "$feed_keys"
+chmod 700 "$feed_keys"
+"$cli" admin keys generate ct-feed --dir "$feed_keys" >/dev/null || die "creance admin keys generate failed"
+"$cli" admin keys generate ct-stranger --dir "$feed_keys" >/dev/null || die "creance admin keys generate failed"
+# What README.md tells an integrator: the public half to the keys image's
+# `allow` on stdin, the servers' public key back.
+compose run --rm -T --no-deps keys allow ct-feed <"$feed_keys/ct-feed.key" >"$work/allow.log" 2>&1 || true
+podman exec "$(ctr intake)" test -s /etc/creance/curve/authorized/ct-feed.key ||
+    { cat "$work/allow.log" >&2; die "keys allow ct-feed did not reach intake's authorized/"; }
+podman exec "$(ctr intake)" cat /etc/creance/curve/server.key >"$feed_keys/server.key" ||
+    die "cannot read the servers' public key"
+say "billing client ct-feed allowed (keys allow); server key fetched"
+
+# Answered or not within the wait: a refused client connects but gets
+# nothing (its handshake fails). The wait only bounds the test.
+zcall() {
+    /usr/bin/python3 - "$@" <<'PY'
+import sys
+import zmq
+import zmq.auth
+endpoint, server, cert, wait_ms = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+ctx = zmq.Context()
+s = ctx.socket(zmq.DEALER)
+s.linger = 0
+if cert != "-":
+    s.curve_publickey, s.curve_secretkey = zmq.auth.load_certificate(cert)
+    s.curve_serverkey = zmq.auth.load_certificate(server)[0]
+s.connect(endpoint)
+# Not a batch: intake answers it with an error and records nothing.
+s.send_multipart([b"", b"\xff\x00compose-test"])
+print("answered" if s.poll(wait_ms) else "no answer")
+s.close()
+ctx.term()
+PY
+}
+endpoint=tcp://127.0.0.1:$CREANCE_PUBLISH_INTAKE
+metrics=http://127.0.0.1:$CREANCE_PUBLISH_WEBHOOK/metrics
+refusals() {
+    curl -sS -m 5 "$metrics" 2>/dev/null |
+        awk -v want="$1" 'index($1, "creance_curve_refused_total{") == 1 && index($1, "socket=\"intake_feeds\"") && index($1, "reason=\"" want "\"") {n += $2} END {print n + 0}'
+}
+before=$(refusals key_not_allowed)
+got=$(zcall "$endpoint" - - 3000) || die "the plain ZeroMQ client failed to run"
+[[ $got == "no answer" ]] || die "intake's published port answered a client without CURVE"
+got=$(zcall "$endpoint" "$feed_keys/server.key" "$feed_keys/ct-stranger.key_secret" 3000) || die "the stranger client failed to run"
+[[ $got == "no answer" ]] || die "intake's published port answered a key not in authorized/"
+got=$(zcall "$endpoint" "$feed_keys/server.key" "$feed_keys/ct-feed.key_secret" 30000) || die "the allowed client failed to run"
+[[ $got == answered ]] || die "intake's published port did not answer the allowed key ct-feed"
+while (($(refusals key_not_allowed) <= before)); do
+    ((SECONDS < deadline + 30)) || die "intake did not count the refused key (creance_curve_refused_total at $metrics)"
+    sleep 1
+done
+say "intake's published port: no answer without CURVE nor to an unknown key (refusal counted), answered with ct-feed's key"
+
+# ------------------------------------------------------------ 8. feed and KPIs
 token=ct_$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 psql_pg -v token="$token" -v tenant="$tenant" >/dev/null <<'SQL' || die "could not create the tenant and its token"
 INSERT INTO tenants (id, name) VALUES (:'tenant', 'Compose Test SARL') ON CONFLICT (id) DO NOTHING;
@@ -224,7 +336,8 @@ SQL
 say "tenant $tenant and its API token created"
 
 say "sending a billing feed through 127.0.0.1:$CREANCE_PUBLISH_INTAKE"
-"$feedsim" --endpoint "tcp://127.0.0.1:$CREANCE_PUBLISH_INTAKE" --tenant "$tenant" --source ct \
+CREANCE_CURVE_DIR=$feed_keys CREANCE_CURVE_CERT=$feed_keys/ct-feed.key \
+    "$feedsim" --endpoint "tcp://127.0.0.1:$CREANCE_PUBLISH_INTAKE" --tenant "$tenant" --source ct \
     --debtors 25 --months 4 --seed 7 --timeout 60 >"$work/feedsim.log" 2>&1 ||
     { tail -n 20 "$work/feedsim.log" >&2; die "creance-feedsim failed"; }
 tail -n 3 "$work/feedsim.log" | sed 's/^/  feedsim: /'
