@@ -81,5 +81,11 @@ int cmd_admin_tenant(cli_t *cli, const cli_command_t *cmd, int argc, char **argv
 int cmd_admin_token(cli_t *cli, const cli_command_t *cmd, int argc, char **argv);
 /*  admin keys generate NAME --dir DIR (cmd_keys.c). */
 int cmd_admin_keys(cli_t *cli, const cli_command_t *cmd, int argc, char **argv);
+/*  debtor export|erase, admin retention show|set|run (cmd_gdpr.c). */
+int cmd_debtor_export(cli_t *cli, const cli_command_t *cmd, int argc, char **argv);
+int cmd_debtor_erase(cli_t *cli, const cli_command_t *cmd, int argc, char **argv);
+int cmd_admin_retention(cli_t *cli, const cli_command_t *cmd, int argc, char **argv);
+/*  costs show|set|reset (cmd_costs.c). */
+int cmd_costs(cli_t *cli, const cli_command_t *cmd, int argc, char **argv);
 
 #endif

@@ -74,6 +74,14 @@ static const cli_command_t s_commands[] = {
       "week by week from --as-of (GET /api/v1/forecast).\n\n"
       REPORT_OPTS
       REPORT_ENV },
+    { "costs", NULL, cmd_costs,
+      "costs [show | set CHANNEL MINOR | reset CHANNEL] [--json|--csv]",
+      "Shows or sets what one reminder action costs the tenant, per channel (email, sms,\n"
+      "letter, phone, handoff, unspecified), in minor units (cents) of the reminders'\n"
+      "currency: the cost-of-collection KPI is the cost of the reminders sent in a period\n"
+      "divided by what was collected (GET/PUT/DELETE /api/v1/channel-costs). 'reset' goes\n"
+      "back to the default price.\n"
+      "Environment: CREANCE_REPORTING_HTTP (default 127.0.0.1:8080), CREANCE_TOKEN.\n" },
     { "reminders", "preview", cmd_reminders_preview,
       "reminders preview [--token TOKEN] [--json|--csv]",
       "Prints what the dunning pass would send today, debtor by debtor, and why: the\n"
@@ -191,6 +199,30 @@ static const cli_command_t s_commands[] = {
       "  TEXT          1 to 100 characters\n"
       "  --limit N     at most N debtors (1..200, default 20)\n"
       "Environment: CREANCE_REPORTING_HTTP (default 127.0.0.1:8080), CREANCE_TOKEN.\n" },
+    { "debtor", "export", cmd_debtor_export,
+      "debtor export ID [--output FILE] [--token TOKEN]",
+      "Prints everything Créance holds about a debtor as one JSON document (GDPR access and\n"
+      "portability): identity and contact, invoices, payments, allocations, credit notes,\n"
+      "write-offs, disputes, plans, promises, reminders with what each delivery sent and to\n"
+      "whom, worklist, opt-outs, risk profile and score history, and its events\n"
+      "(GET /api/v1/debtors/ID/export on reporting; the token names the tenant).\n\n"
+      "  ID              Créance's debtor id\n"
+      "  --output FILE   write the document to FILE instead of standard output\n"
+      "Environment: CREANCE_REPORTING_HTTP (default 127.0.0.1:8080), CREANCE_TOKEN.\n" },
+    { "debtor", "erase", cmd_debtor_erase,
+      "debtor erase ID --yes [--force] [--token TOKEN]",
+      "Erases a debtor's personal data (GDPR): its name becomes 'erased-ID', its company id,\n"
+      "e-mail, phone, address, free-text reasons and the reminders' contents are blanked in\n"
+      "every service and in the event log; amounts, dates, invoice numbers and ids are kept,\n"
+      "so totals and KPIs do not change. Reminders never contact it again; intake refuses\n"
+      "its personal data from then on. Cannot be undone.\n"
+      "Refused (exit 1) while the debtor has open invoices, an open dispute, an active plan\n"
+      "or an open promise: it is still being collected.\n\n"
+      "  ID              Créance's debtor id\n"
+      "  --yes           required: confirms the erasure\n"
+      "  --force         erase even while something is open (amounts are kept either way)\n"
+      "(POST /api/v1/debtors/ID/erase on reporting; the token names the tenant.)\n"
+      "Environment: CREANCE_REPORTING_HTTP (default 127.0.0.1:8080), CREANCE_TOKEN.\n" },
 #define ADMIN_ENV \
       "\n" \
       "  --admin-token T  the operator token (default: $CREANCE_ADMIN_TOKEN; prefer the\n" \
@@ -217,6 +249,20 @@ static const cli_command_t s_commands[] = {
       "revoke  the active token with that name, or else with that prefix (at least \"ct_\"\n"
       "        and 4 characters); refused (exit 1) when none or several match. Requests\n"
       "        with a revoked token are refused (401) at once.\n"
+      ADMIN_ENV },
+    { "admin", "retention", cmd_admin_retention,
+      "admin retention show|run [--tenant ID] | admin retention set [--tenant ID] "
+      "[--personal-data-years N] [--raw-payload-days N] [--reminder-content-days N]",
+      "Shows or sets how long personal data is kept, per tenant (--tenant) or by default,\n"
+      "and runs the retention pass now (reporting also runs it once a day):\n"
+      "  - debtors with nothing open and no activity for N years are erased as by\n"
+      "    'debtor erase' (default 3 years; CNIL recommends 3 years after the end of\n"
+      "    the business relationship; amounts are kept);\n"
+      "  - kept webhook answers (Stripe) older than N days are deleted (default 90);\n"
+      "  - delivered reminders' recipient, subject and content, done worklist notes and\n"
+      "    the letters' PDF files older than N days are purged (default 365).\n"
+      "set changes only the periods given. run: --batch N debtors per tenant (default 100).\n"
+      "(/admin/v1/retention, /admin/v1/tenants/ID/retention, /admin/v1/retention/run)\n"
       ADMIN_ENV },
     /* admin keys (the bus's CURVE keys) is in cmd_keys.c. */
     { "admin", "keys", cmd_admin_keys, "admin keys generate NAME --dir DIR [--force]",

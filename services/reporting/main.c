@@ -12,14 +12,17 @@
 #include "admin.h"
 #include "aggregates.h"
 #include "api.h"
+#include "costs.h"
 #include "consumer.h"
 #include "dashboard.h"
 #include "dates.h"
 #include "db.h"
 #include "forecast.h"
+#include "gdprapi.h"
 #include "http.h"
 #include "kpiapi.h"
 #include "log.h"
+#include "retention.h"
 #include "search.h"
 #include "segments.h"
 #include "service.h"
@@ -31,6 +34,10 @@ static const config_entry_t s_config[] = {
       "SHA-256 (hex) of the operator token of /admin/v1/ (empty: operator API disabled)" },
     { "CREANCE_REPORTING_SNAPSHOT_MS", "3600000", false,
       "how often to check that this week's forecast snapshot is taken (ms)" },
+    { "CREANCE_REPORTING_RETENTION_MS", "3600000", false,
+      "how often to check whether today's retention pass (personal data) has run (ms)" },
+    { "CREANCE_REPORTING_RETENTION_BATCH", "100", false,
+      "debtors the retention pass erases per tenant and run (small transactions)" },
     { NULL, NULL, false, NULL }
 };
 
@@ -53,12 +60,19 @@ static const http_route_t s_routes[] = {
     { "GET", "/api/v1/reminders.csv", rpt_kpiapi_reminders },
     { "GET", "/api/v1/rollrates", rpt_kpiapi_rollrates },
     { "GET", "/api/v1/rollrates.csv", rpt_kpiapi_rollrates },
-    { "GET", "/api/v1/debtors/", rpt_kpiapi_debtor },
+    /*  .../{id}/export here, the debtor view (kpiapi.h) otherwise. */
+    { "GET", "/api/v1/debtors/", rpt_gdprapi_get },
+    { "POST", "/api/v1/debtors/", rpt_gdprapi_post },
     { "PUT", "/api/v1/debtors/", rpt_segments_assign },
     { "GET", "/api/v1/debtors", rpt_search_debtors },
+    { "GET", "/api/v1/channel-costs", rpt_costs_handle },
+    { "GET", "/api/v1/channel-costs/", rpt_costs_handle },
+    { "PUT", "/api/v1/channel-costs/", rpt_costs_handle },
+    { "DELETE", "/api/v1/channel-costs/", rpt_costs_handle },
     { "GET", "/admin/v1/", rpt_admin_handle },
     { "POST", "/admin/v1/", rpt_admin_handle },
     { "DELETE", "/admin/v1/", rpt_admin_handle },
+    { "PUT", "/admin/v1/", rpt_admin_handle },
     { "GET", "/", rpt_dashboard_page },
     { NULL, NULL, NULL }
 };
@@ -67,6 +81,31 @@ static const http_route_t s_routes[] = {
     (collect.h); "risk": RiskScored for the grade segment (segments.h). One
     position per stream, the same consumer. */
 static const char *const s_streams[] = { "ledger", "reminders", "risk", NULL };
+
+/*  The retention pass (retention.h), once a day: the timer ticks hourly
+    and the pass runs on the first tick of each new day. Not at start: a
+    start is when the consumer catches up, and a crash loop must not turn
+    into a loop of passes. POST /admin/v1/retention/run runs it at once. */
+typedef struct {
+    db_t *db;
+    bus_t *bus;
+    int batch;
+    int32_t last_day;
+} retention_timer_t;
+
+static int s_retention_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    retention_timer_t *rt = arg;
+    int32_t today = date_today();
+    if (rt->last_day == today || !db_ready(rt->db))
+        return 0;
+    rpt_retention_stats_t st;
+    if (rpt_retention_run(rt->db, rt->bus, NULL, rt->batch, &st) == 0)
+        rt->last_day = today;
+    else
+        log_warn("retention pass not finished, retried on the next tick");
+    return 0;
+}
 
 /*  Takes this week's forecast snapshot if it is not taken yet (forecast.h);
     a failure is retried on the next tick. */
@@ -87,12 +126,15 @@ int main(void)
     rpt_aggregates_t *aggregates = NULL;
     consumer_t *consumer = NULL;
     http_server_t *http = NULL;
+    bus_t *bus = NULL;
 
     /*  The database may still be starting: db_new does not need it up, the
         consumer and /healthz wait for it. */
     db_t *db = db_new(config_get(config, "CREANCE_DB_URL"));
     aggregates = rpt_aggregates_new();
-    if (!db || !aggregates)
+    /*  Reporting publishes one kind of event: DebtorErased (erase.h). */
+    bus = bus_pub_new(config_get(config, "CREANCE_BROKER_PUB"));
+    if (!db || !aggregates || !bus)
         goto done;
 
     consumer_config_t ccfg = {
@@ -107,7 +149,7 @@ int main(void)
     if (!consumer)
         goto done;
 
-    rpt_api_t api = { .db = db, .consumer = consumer };
+    rpt_api_t api = { .db = db, .consumer = consumer, .bus = bus };
     rpt_admin_configure(config);
     const char *addr = config_get(config, "CREANCE_REPORTING_HTTP");
     /*  GETs, and the operator API's small JSON bodies: no request body is
@@ -127,6 +169,14 @@ int main(void)
         snapshot_ms = 3600000;
     s_snapshot_tick(loop, 0, db);
     zloop_timer(loop, (size_t) snapshot_ms, 0, s_snapshot_tick, db);
+    long retention_ms = strtol(config_get(config, "CREANCE_REPORTING_RETENTION_MS"), NULL, 10);
+    if (retention_ms < 100)
+        retention_ms = 3600000;
+    retention_timer_t rt = {
+        .db = db, .bus = bus, .last_day = date_today(),
+        .batch = (int) strtol(config_get(config, "CREANCE_REPORTING_RETENTION_BATCH"), NULL, 10),
+    };
+    zloop_timer(loop, (size_t) retention_ms, 0, s_retention_tick, &rt);
     log_info("reporting ready http=%s port=%d", addr, http_server_port(http));
     rc = service_run(service);
 
@@ -134,6 +184,7 @@ done:
     http_server_destroy(&http);
     consumer_destroy(&consumer);
     rpt_aggregates_destroy(&aggregates);
+    bus_destroy(&bus);
     db_destroy(&db);
     service_destroy(&service);
     return rc;

@@ -360,3 +360,37 @@ def test_debtor_show_bad_arguments(stack, tenant):
     assert r.returncode == 2 and "no API token" in r.stderr
     r = cli(stack, tenant, "debtor", "show", "987654321")
     assert r.returncode == 1 and "debtor 987654321 not found" in r.stderr
+
+
+# ---------------------------------------------------------------- costs
+
+def test_costs_show_set_reset(stack, tenant, other_tenant):
+    r = cli(stack, tenant, "costs")
+    assert r.returncode == 0, r.stderr
+    rows = [l.split() for l in r.stdout.splitlines()]
+    assert rows[0] == ["channel", "cost_minor", "source"]
+    assert ["letter", "150", "default"] in rows and len(rows) == 7
+
+    r = cli(stack, tenant, "costs", "set", "letter", "210", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"tenant": tenant.id, "channel": "letter", "cost_minor": 210,
+                                    "source": "tenant"}
+    r = cli(stack, tenant, "costs", "show", "--csv")
+    assert "letter,210,tenant" in r.stdout.splitlines(), r.stdout
+    # The other tenant's price did not move.
+    r = run(stack, ["costs", "--csv"], tenant=other_tenant, env={"CREANCE_TOKEN": other_tenant.token})
+    assert "letter,150,default" in r.stdout.splitlines(), r.stdout
+
+    # Bad arguments: nothing sent (exit 2); a channel the API does not know
+    # is refused by it (exit 1, its reason shown).
+    for args in (["set", "letter"], ["set", "letter", "-5"], ["set", "letter", "1.50"],
+                 ["reset"], ["frob"], ["set", "Letter!", "3"]):
+        r = cli(stack, tenant, "costs", *args)
+        assert r.returncode == 2, (args, r.stdout, r.stderr)
+    r = cli(stack, tenant, "costs", "set", "fax", "3")
+    assert r.returncode == 1 and "unknown channel" in r.stderr, r.stderr
+    r = cli(stack, tenant, "costs", "show", "letter")
+    assert r.returncode == 2
+
+    r = cli(stack, tenant, "costs", "reset", "letter", "--csv")
+    assert r.returncode == 0 and r.stdout.splitlines()[1] == "letter,150,default", r.stdout

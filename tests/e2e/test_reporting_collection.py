@@ -9,6 +9,9 @@ Fixed point in the API: *_bp basis points (10000 = 100 %), *_x100
 hundredths; rounded half away from zero."""
 
 import datetime
+import urllib.request
+import urllib.error
+import json
 import random
 import time
 import uuid
@@ -196,6 +199,48 @@ def reminders_caught_up(stack, tid):
                timeout=30, what="reporting caught up on stream reminders")
 
 
+def costs(stack, token, method, path, body=None):
+    """(status, JSON) of a call under /api/v1/channel-costs."""
+    url = "http://%s/api/v1/channel-costs%s" % (stack.http_addr("reporting"), path)
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Authorization": "Bearer " + token})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_channel_costs_api(stack, tenant, other_tenant):
+    """Every channel's effective price, a tenant's own price, its removal,
+    and refusals that name the field and change nothing."""
+    status, body = costs(stack, tenant.token, "GET", "")
+    assert status == 200 and body["tenant"] == tenant.id
+    assert [(c["channel"], c["cost_minor"], c["source"]) for c in body["costs"]] == [
+        ("email", 5, "default"), ("sms", 10, "default"), ("letter", 150, "default"),
+        ("phone", 400, "default"), ("handoff", 2500, "default"), ("unspecified", 0, "default")]
+    assert costs(stack, tenant.token, "PUT", "/letter", {"cost_minor": 210})[1]["source"] == "tenant"
+    assert costs(stack, tenant.token, "GET", "/letter")[1]["cost_minor"] == 210
+    # Refusals: unknown channel, bad amounts, no channel, no token.
+    for path, payload, status, field in [
+            ("/fax", {"cost_minor": 1}, 404, "channel"),
+            ("/letter", {"cost_minor": -1}, 400, "cost_minor"),
+            ("/letter", {"cost_minor": 1.5}, 400, "cost_minor"),
+            ("/letter", {"cost_minor": "12"}, 400, "cost_minor"),
+            ("/letter", {"cost": 12}, 400, "cost_minor"),
+            ("/letter", {"cost_minor": 100000001}, 400, "cost_minor"),
+            ("", {"cost_minor": 1}, 405, "method")]:
+        got = costs(stack, tenant.token, "PUT", path, payload)
+        assert got[0] == status and got[1]["error"]["field"] == field, (path, payload, got)
+    assert costs(stack, tenant.token, "GET", "/letter")[1]["cost_minor"] == 210
+    # Tenant isolation: the other tenant still sees the default letter.
+    assert costs(stack, other_tenant.token, "GET", "/letter")[1] == \
+        {"tenant": other_tenant.id, "channel": "letter", "cost_minor": 150, "source": "default"}
+    assert costs(stack, "not-a-token", "GET", "")[0] == 401
+    assert costs(stack, tenant.token, "DELETE", "/letter")[1]["source"] == "default"
+
+
 def lines(body):
     return {(r["by"], r["level"] if r["by"] == "level" else r["channel"]): r
             for r in body["lines"] if r["currency"] == "EUR"}
@@ -278,13 +323,20 @@ def test_reminder_effectiveness_contacts_and_cost(stack, tenant, other_tenant, r
                 g["paid_7d_rate_bp"], g["paid_14d_rate_bp"], g["cost_minor"]) == \
             (sent, n, p7, p14, r7, r14, cost), (key, g)
 
-    # The tenant's own price of an e-mail (20 cents) replaces the default.
-    with stack.db.cursor() as cur:
-        cur.execute("INSERT INTO rpt_channel_costs (tenant, channel, cost_minor) VALUES (%s, 'email', 20)",
-                    (tenant.id,))
+    # The tenant's own price of an e-mail (20 cents), set through the API,
+    # replaces the default; the other tenant keeps the default.
+    assert costs(stack, tenant.token, "PUT", "/email", {"cost_minor": 20}) == \
+        (200, {"tenant": tenant.id, "channel": "email", "cost_minor": 20, "source": "tenant"})
     k = eur(ok(stack, tenant.token, "/api/v1/kpis", **FEB))
     # 190 / 70000 = 0.2714 % -> 27 bp
     assert (k["collection_cost_minor"], k["cost_of_collection_bp"]) == (190, 27)
+    status, other = costs(stack, other_tenant.token, "GET", "")
+    assert status == 200 and {"channel": "email", "cost_minor": 5, "source": "default"} in other["costs"]
+    # Back to the default, and the KPI with it; then the tenant's price again.
+    assert costs(stack, tenant.token, "DELETE", "/email")[1]["cost_minor"] == 5
+    k = eur(ok(stack, tenant.token, "/api/v1/kpis", **FEB))
+    assert (k["collection_cost_minor"], k["cost_of_collection_bp"]) == (175, 25)
+    costs(stack, tenant.token, "PUT", "/email", {"cost_minor": 20})
 
     # By country: R is FR (r1, r2, r3), S is DE (r4).
     body = ok(stack, tenant.token, "/api/v1/kpis", segment="country", **FEB)
