@@ -66,7 +66,7 @@ LEDGER_SQL = [
        OVERRIDING SYSTEM VALUE
        SELECT %(t)s, i, 1 + i %% %(d)s, 'bench', 'I' || i, 'F-' || i,
               date %(start)s + (i * 37 %% 730), date %(start)s + (i * 37 %% 730) + 30,
-              'EUR', 1000 + i * 7919 %% 500000, 1000 + i * 7919 %% 500000, 30
+              'EUR', 1000 + i::bigint * 7919 %% 500000, 1000 + i::bigint * 7919 %% 500000, 30
        FROM generate_series(1, %(n)s) AS i""",
     # Payments: i %% 10 < 7 paid in full, = 7 half paid, from 15 days early
     # to 44 days late (some after AS_OF: not yet received on that day).
@@ -75,8 +75,8 @@ LEDGER_SQL = [
        OVERRIDING SYSTEM VALUE
        SELECT %(t)s, i, 1 + i %% %(d)s, 'bench', 'P' || i,
               date %(start)s + (i * 37 %% 730) + 30 + (i * 13 %% 60) - 15, 'EUR',
-              CASE WHEN i %% 10 < 7 THEN 1000 + i * 7919 %% 500000
-                   ELSE (1000 + i * 7919 %% 500000) / 2 END
+              CASE WHEN i %% 10 < 7 THEN 1000 + i::bigint * 7919 %% 500000
+                   ELSE (1000 + i::bigint * 7919 %% 500000) / 2 END
        FROM generate_series(1, %(n)s) AS i WHERE i %% 10 < 8""",
     """INSERT INTO allocations (tenant, id, payment_id, invoice_id, currency, amount_minor)
        OVERRIDING SYSTEM VALUE

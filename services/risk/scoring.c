@@ -954,7 +954,13 @@ static const char *SQL_WRITE =
     "    ON CONFLICT (tenant, invoice_id) DO UPDATE SET open_minor = EXCLUDED.open_minor, "
     "      due_date = EXCLUDED.due_date, p_late = EXCLUDED.p_late, "
     "      expected_delay_days = EXCLUDED.expected_delay_days, "
-    "      expected_pay_date = EXCLUDED.expected_pay_date, as_of = EXCLUDED.as_of RETURNING 1), "
+    "      expected_pay_date = EXCLUDED.expected_pay_date, as_of = EXCLUDED.as_of "
+    /*  A new invoice leaves its debtor's other predictions as they were:
+        rows that would not change are not written again (a debtor with
+        many open invoices would otherwise rewrite all of them per event). */
+    "    WHERE (r.open_minor, r.due_date, r.p_late, r.expected_delay_days, r.expected_pay_date, "
+    "      r.as_of) IS DISTINCT FROM (EXCLUDED.open_minor, EXCLUDED.due_date, EXCLUDED.p_late, "
+    "      EXCLUDED.expected_delay_days, EXCLUDED.expected_pay_date, EXCLUDED.as_of) RETURNING 1), "
     "st AS (INSERT INTO risk_debtor_state (tenant, debtor_id, currency) "
     "    SELECT tenant, debtor_id, currency FROM d ON CONFLICT DO NOTHING RETURNING 1) "
     "SELECT (SELECT count(*) FROM up), (SELECT count(*) FROM hist), (SELECT count(*) FROM pred)";
