@@ -18,7 +18,8 @@ typedef struct {
     fact_rc_t rc;
     int64_t id;
     int64_t debtor_id;
-    bool credit;                    /* invoice: the debtor has unapplied credit */
+    bool credit;                    /* invoice: the debtor has unapplied credit (payments'
+                                       or credit notes') */
     allocs_t allocs;                /* payment: its allocation */
     int64_t remaining;              /* payment: unapplied after it */
     intake_error_t err;
@@ -286,7 +287,8 @@ s_flush_invoices(bulk_t *self, fact_ctx_t *ctx)
         s_add_encoding(self, &a[8], self->v[k].item);
     }
     /* The debtor is resolved in the statement: no debtor, no row. The
-       EXISTS sees the payments of earlier statements of this transaction. */
+       EXISTS sees the payments and credit notes of earlier statements of
+       this transaction. */
     PGresult *r = s_exec(self, ctx,
         "WITH u AS (SELECT * FROM unnest($3::text[], $4::text[], $5::text[], $6::date[], "
         "    $7::date[], $8::text[], $9::bigint[], $10::int[], $11::text[]) "
@@ -301,7 +303,9 @@ s_flush_invoices(bulk_t *self, fact_ctx_t *ctx)
         "    FROM i JOIN u ON u.ext = i.external_id) "
         "SELECT i.id, i.debtor_id, i.external_id, EXISTS (SELECT 1 FROM payments p "
         "    WHERE p.tenant = $1 AND p.debtor_id = i.debtor_id AND p.currency = i.currency "
-        "    AND p.unapplied_minor > 0 AND p.reversed_at IS NULL) FROM i", 9, &ctx->kind, 1);
+        "    AND p.unapplied_minor > 0 AND p.reversed_at IS NULL) OR EXISTS (SELECT 1 "
+        "    FROM credit_notes c WHERE c.tenant = $1 AND c.debtor_id = i.debtor_id "
+        "    AND c.currency = i.currency AND c.unapplied_minor > 0) FROM i", 9, &ctx->kind, 1);
     if (!r)
         return -1;
     s_index_ext(self, s_invoice_ext);

@@ -9,7 +9,8 @@
         debtors   one INSERT ... SELECT FROM unnest(...) with its
                   intake_items rows (a data-modifying WITH);
         invoices  the same, joined to debtors (no row: unknown debtor), and
-                  a per-invoice flag "the debtor has unapplied credit"; the
+                  a per-invoice flag "the debtor has unapplied credit" (of
+                  payments or of credit notes); the
                   few invoices that take credit then go through
                   intake_take_credit one by one, in item order;
         payments  one read of the debtors, their open invoices and the

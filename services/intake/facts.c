@@ -248,56 +248,99 @@ s_record_debtor(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id, i
 /* ------------------------------------------------------- unapplied credit */
 
 int
+intake_credit_order(const credit_use_t *a, const credit_use_t *b)
+{
+    if (a->received != b->received)
+        return a->received < b->received ? -1 : 1;
+    if (a->credit_note != b->credit_note)
+        return a->credit_note ? -1 : 1;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static int
+s_credit_cmp(const void *x, const void *y)
+{
+    return intake_credit_order(x, y);
+}
+
+int
 intake_take_credit(fact_ctx_t *ctx, int64_t invoice_id, int64_t debtor_id, const Creance__InvoiceFact *f,
               credit_use_t **uses, size_t *nuses)
 {
     num_t debtor = s_num(debtor_id);
     const char *params[] = { ctx->tenant, debtor.s, f->amount->currency };
+    /* Both kinds of credit, locked (a concurrent invoice of the same
+       debtor waits here rather than taking the same credit twice). */
     PGresult *r = db_exec(ctx->db,
-        "SELECT id, unapplied_minor, received_date FROM payments "
-        "WHERE tenant = $1 AND debtor_id = $2::bigint AND currency = $3 AND unapplied_minor > 0 "
-        "AND reversed_at IS NULL ORDER BY received_date, id FOR UPDATE", 3, params);
+        "WITH p AS (SELECT id, unapplied_minor, received_date FROM payments "
+        "    WHERE tenant = $1 AND debtor_id = $2::bigint AND currency = $3 "
+        "    AND unapplied_minor > 0 AND reversed_at IS NULL FOR UPDATE), "
+        "c AS (SELECT id, unapplied_minor, issue_date FROM credit_notes "
+        "    WHERE tenant = $1 AND debtor_id = $2::bigint AND currency = $3 "
+        "    AND unapplied_minor > 0 FOR UPDATE) "
+        "SELECT id, unapplied_minor, received_date, false FROM p "
+        "UNION ALL SELECT id, unapplied_minor, issue_date, true FROM c", 3, params);
     if (!r)
         return -1;
     int rows = PQntuples(r);
-    int64_t open = f->amount->minor;
-    *uses = calloc(rows ? (size_t) rows : 1, sizeof **uses);
-    *nuses = 0;
-    for (int i = 0; i < rows && open > 0; i++) {
-        credit_use_t *u = &(*uses)[(*nuses)++];
-        int64_t credit = s_get_i64(r, i, 1);
-        u->payment_id = s_get_i64(r, i, 0);
-        u->received = s_get_day(r, i, 2);
-        u->amount = credit < open ? credit : open;
-        u->left = credit - u->amount;
-        open -= u->amount;
+    credit_use_t *all = calloc(rows ? (size_t) rows : 1, sizeof *all);
+    for (int i = 0; i < rows; i++) {
+        all[i].id = s_get_i64(r, i, 0);
+        all[i].left = s_get_i64(r, i, 1);      /* the credit, until taken */
+        all[i].received = s_get_day(r, i, 2);
+        all[i].credit_note = strcmp(PQgetvalue(r, i, 3), "t") == 0;
     }
     PQclear(r);
+    qsort(all, (size_t) rows, sizeof *all, s_credit_cmp);
+    int64_t open = f->amount->minor;
+    *nuses = 0;
+    for (int i = 0; i < rows && open > 0; i++) {
+        credit_use_t *u = &all[(*nuses)++];
+        u->amount = u->left < open ? u->left : open;
+        u->left -= u->amount;
+        open -= u->amount;
+    }
+    *uses = all;
     if (*nuses == 0)
         return 0;
-    pgarray_t pids = PGARRAY_INIT, amounts = PGARRAY_INIT;
+    pgarray_t pids = PGARRAY_INIT, pamounts = PGARRAY_INIT, cids = PGARRAY_INIT,
+              camounts = PGARRAY_INIT;
     pgarray_begin(&pids);
-    pgarray_begin(&amounts);
+    pgarray_begin(&pamounts);
+    pgarray_begin(&cids);
+    pgarray_begin(&camounts);
     for (size_t i = 0; i < *nuses; i++) {
-        pgarray_int(&pids, (*uses)[i].payment_id);
-        pgarray_int(&amounts, (*uses)[i].amount);
+        const credit_use_t *u = &all[i];
+        pgarray_int(u->credit_note ? &cids : &pids, u->id);
+        pgarray_int(u->credit_note ? &camounts : &pamounts, u->amount);
     }
     num_t iid = s_num(invoice_id), taken = s_num(f->amount->minor - open);
     day_t issue = s_day(intake_pb_days(f->issue_date));
     const char *wparams[] = { ctx->tenant, iid.s, f->amount->currency,
-                              pgarray_end(&pids), pgarray_end(&amounts), taken.s, issue.s };
+                              pgarray_end(&pids), pgarray_end(&pamounts), taken.s, issue.s,
+                              pgarray_end(&cids), pgarray_end(&camounts) };
+    /* A payment's credit becomes an allocation, a credit note's an
+       application; both lower the invoice's open amount alike. */
     int rc = db_run(ctx->db,
         "WITH a AS (SELECT * FROM unnest($4::bigint[], $5::bigint[]) AS a(payment_id, amount)), "
         "ins AS (INSERT INTO allocations (tenant, payment_id, invoice_id, currency, amount_minor) "
         "    SELECT $1, a.payment_id, $2::bigint, $3, a.amount FROM a), "
         "p AS (UPDATE payments p SET unapplied_minor = p.unapplied_minor - a.amount FROM a "
-        "    WHERE p.tenant = $1 AND p.id = a.payment_id) "
+        "    WHERE p.tenant = $1 AND p.id = a.payment_id), "
+        "c AS (SELECT * FROM unnest($8::bigint[], $9::bigint[]) AS c(credit_note_id, amount)), "
+        "cins AS (INSERT INTO credit_note_applications (tenant, credit_note_id, invoice_id, currency, "
+        "    amount_minor) SELECT $1, c.credit_note_id, $2::bigint, $3, c.amount FROM c), "
+        "cn AS (UPDATE credit_notes n SET unapplied_minor = n.unapplied_minor - c.amount, "
+        "    applied_minor = n.applied_minor + c.amount FROM c "
+        "    WHERE n.tenant = $1 AND n.id = c.credit_note_id) "
         "UPDATE invoices SET open_minor = open_minor - $6::bigint, "
         "status = CASE WHEN open_minor = $6::bigint THEN 'paid' ELSE status END, "
         "paid_date = CASE WHEN open_minor = $6::bigint THEN $7::date ELSE paid_date END "
-        "WHERE tenant = $1 AND id = $2::bigint", 7, wparams);
+        "WHERE tenant = $1 AND id = $2::bigint", 9, wparams);
     pgarray_free(&pids);
-    pgarray_free(&amounts);
+    pgarray_free(&pamounts);
+    pgarray_free(&cids);
+    pgarray_free(&camounts);
     return rc;
 }
 
@@ -314,25 +357,40 @@ s_credit_events(fact_ctx_t *ctx, int64_t invoice_id, int64_t debtor_id,
         m_after.minor = open;
         m_left.minor = uses[i].left;
         m_amount.currency = m_after.currency = m_left.currency = f->amount->currency;
-        Creance__Allocation a = CREANCE__ALLOCATION__INIT;
-        a.invoice_id = invoice_id;
-        a.amount = &m_amount;
-        a.invoice_open_after = &m_after;
-        a.due_date = f->due_date;
-        Creance__Allocation *ptr = &a;
         Creance__Date received;
         date_to_pb(uses[i].received, &received);
-        Creance__PaymentAllocated e = CREANCE__PAYMENT_ALLOCATED__INIT;
-        e.payment_id = uses[i].payment_id;
-        e.debtor_id = debtor_id;
-        e.received_date = &received;
-        e.n_allocations = 1;
-        e.allocations = &ptr;
-        e.unapplied = &m_left;
         Creance__Envelope env;
         s_env_begin(ctx, &env);
-        env.event_case = CREANCE__ENVELOPE__EVENT_PAYMENT_ALLOCATED;
-        env.payment_allocated = &e;
+        Creance__CreditNoteApplied c = CREANCE__CREDIT_NOTE_APPLIED__INIT;
+        Creance__Allocation a = CREANCE__ALLOCATION__INIT;
+        Creance__Allocation *ptr = &a;
+        Creance__PaymentAllocated e = CREANCE__PAYMENT_ALLOCATED__INIT;
+        if (uses[i].credit_note) {
+            c.credit_note_id = uses[i].id;
+            c.debtor_id = debtor_id;
+            c.invoice_id = invoice_id;
+            c.amount = &m_amount;
+            c.invoice_open_after = &m_after;
+            c.due_date = f->due_date;
+            c.issue_date = &received;
+            c.unapplied = &m_left;
+            env.event_case = CREANCE__ENVELOPE__EVENT_CREDIT_NOTE_APPLIED;
+            env.credit_note_applied = &c;
+        }
+        else {
+            a.invoice_id = invoice_id;
+            a.amount = &m_amount;
+            a.invoice_open_after = &m_after;
+            a.due_date = f->due_date;
+            e.payment_id = uses[i].id;
+            e.debtor_id = debtor_id;
+            e.received_date = &received;
+            e.n_allocations = 1;
+            e.allocations = &ptr;
+            e.unapplied = &m_left;
+            env.event_case = CREANCE__ENVELOPE__EVENT_PAYMENT_ALLOCATED;
+            env.payment_allocated = &e;
+        }
         if (s_env_add(ctx, &env) != 0)
             return -1;
     }
@@ -1141,6 +1199,10 @@ s_record_credit_note(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *
     e.issue_date = f->issue_date;
     e.amount = f->amount;
     e.invoice_open_after = tied ? &open_after : NULL;
+    /* Only the applied part lowers what is owed now; the rest waits as
+       credit for the debtor's next invoices (CreditNoteApplied). */
+    Creance__Money m_applied = s_money(applied, currency);
+    e.applied = &m_applied;
     Creance__Envelope env;
     s_env_begin(ctx, &env);
     env.event_case = CREANCE__ENVELOPE__EVENT_CREDIT_NOTE_ISSUED;
@@ -1150,6 +1212,30 @@ s_record_credit_note(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *
 
 /* ---------------------------------------------------------- payment reversal */
 
+int
+intake_refund_split(int64_t amount, int64_t unapplied, allocs_t *a, int64_t *from_credit)
+{
+    if (amount < 0)
+        return -1;
+    /* The credit first: taking it back reopens nothing the debtor owes. */
+    int64_t c = amount < unapplied ? amount : unapplied;
+    *from_credit = c;
+    int64_t rest = amount - c;
+    /* Then the most recent allocations: the invoices paid last are the
+       ones the refunded money is taken to have paid. */
+    for (size_t i = a->n; i-- > 0;) {
+        int64_t take = a->v[i].amount < rest ? a->v[i].amount : rest;
+        a->v[i].amount = take;
+        rest -= take;
+    }
+    return rest == 0 ? 0 : -1;
+}
+
+/*  A payment reversed in whole (no amount: all that is left of it) or in
+    part (an amount: a partial refund). Both take the payment's unapplied
+    credit first, then its allocations, most recent first; a whole
+    reversal takes all of both. Each reversal's external id is recorded
+    once (intake_items), so a refund told twice is applied once. */
 static fact_rc_t
 s_record_reversal(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id,
                   intake_error_t *err)
@@ -1157,7 +1243,7 @@ s_record_reversal(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id,
     const Creance__PaymentReversalFact *f = item->payment_reversal;
     const char *params[] = { ctx->tenant, ctx->source, f->payment_external_id };
     PGresult *r = db_exec(ctx->db,
-        "SELECT id, debtor_id, currency, amount_minor, unapplied_minor, "
+        "SELECT id, debtor_id, currency, amount_minor, unapplied_minor, refunded_minor, "
         "coalesce(reversed_date::text, reversed_at::date::text) "
         "FROM payments WHERE tenant = $1 AND source = $2 AND external_id = $3 FOR UPDATE",
         3, params);
@@ -1172,60 +1258,145 @@ s_record_reversal(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id,
     int64_t payment_id = s_get_i64(r, 0, 0), debtor_id = s_get_i64(r, 0, 1);
     char currency[8], reversed_on[16];
     snprintf(currency, sizeof currency, "%s", PQgetvalue(r, 0, 2));
-    int64_t amount = s_get_i64(r, 0, 3), unapplied = s_get_i64(r, 0, 4);
-    bool reversed = !PQgetisnull(r, 0, 5);
-    snprintf(reversed_on, sizeof reversed_on, "%s", reversed ? PQgetvalue(r, 0, 5) : "");
+    int64_t amount = s_get_i64(r, 0, 3), unapplied = s_get_i64(r, 0, 4),
+            refunded = s_get_i64(r, 0, 5);
+    bool reversed = !PQgetisnull(r, 0, 6);
+    snprintf(reversed_on, sizeof reversed_on, "%s", reversed ? PQgetvalue(r, 0, 6) : "");
     PQclear(r);
     if (reversed) {
         intake_fail(err, "already_reversed", "payment_external_id",
                     "payment '%s' was already reversed on %s", f->payment_external_id, reversed_on);
         return FACT_REJECTED;
     }
+    int64_t left = amount - refunded, take = left;
+    bool part = f->amount && f->amount->minor != 0;
+    if (part) {
+        if (strcmp(f->amount->currency, currency) != 0) {
+            intake_fail(err, "currency_mismatch", "amount.currency",
+                        "'%s' differs from the payment's currency %s", f->amount->currency,
+                        currency);
+            return FACT_REJECTED;
+        }
+        if (f->amount->minor > left) {
+            intake_fail(err, "exceeds_payment", "amount.minor",
+                        "%" PRId64 " exceeds the %" PRId64 " left of payment '%s' (received %"
+                        PRId64 ", already reversed %" PRId64 ")", f->amount->minor, left,
+                        f->payment_external_id, amount, refunded);
+            return FACT_REJECTED;
+        }
+        take = f->amount->minor;
+    }
 
-    /* The invoices it paid, locked; amounts summed per invoice (the same
-       invoice may have been paid in two goes, e.g. by credit later). */
+    /* Its allocations in the order they were made, their invoices locked. */
     num_t pid = s_num(payment_id);
     const char *aparams[] = { ctx->tenant, pid.s };
     r = db_exec(ctx->db,
-        "SELECT a.invoice_id, a.amount_minor, i.open_minor, i.due_date, i.status "
+        "SELECT a.id, a.invoice_id, a.amount_minor, i.open_minor, i.due_date, i.status "
         "FROM allocations a JOIN invoices i ON i.tenant = a.tenant AND i.id = a.invoice_id "
-        "WHERE a.tenant = $1 AND a.payment_id = $2::bigint ORDER BY a.id FOR UPDATE OF i",
+        "WHERE a.tenant = $1 AND a.payment_id = $2::bigint ORDER BY a.id FOR UPDATE OF a, i",
         2, aparams);
     if (!r)
         return FACT_DB_ERROR;
-    allocs_t a = { NULL, 0, 0 };
-    for (int i = 0; i < PQntuples(r); i++) {
-        const char *status = PQgetvalue(r, i, 4);
+    int rows = PQntuples(r);
+    allocs_t rowv = { calloc(rows ? (size_t) rows : 1, sizeof (alloc_t)), (size_t) rows,
+                      (size_t) rows };
+    int64_t *row_ids = calloc(rows ? (size_t) rows : 1, sizeof *row_ids);
+    bool *reopens = calloc(rows ? (size_t) rows : 1, sizeof *reopens);
+    for (int i = 0; i < rows; i++) {
+        row_ids[i] = s_get_i64(r, i, 0);
+        rowv.v[i].invoice_id = s_get_i64(r, i, 1);
+        rowv.v[i].amount = s_get_i64(r, i, 2);
+        rowv.v[i].open = s_get_i64(r, i, 3);
+        rowv.v[i].due = s_get_day(r, i, 4);
+        const char *status = PQgetvalue(r, i, 5);
         /* A cancelled or written-off invoice is not reopened: the payment
            is gone, the invoice stays closed. */
-        if (strcmp(status, "open") != 0 && strcmp(status, "paid") != 0)
-            continue;
-        int64_t invoice_id = s_get_i64(r, i, 0);
-        alloc_t *x = intake_alloc_find(&a, invoice_id);
-        if (!x) {
-            int64_t remaining = 0;
-            intake_alloc_take(&a, invoice_id, s_get_i64(r, i, 2), s_get_day(r, i, 3), &remaining);
-            x = intake_alloc_find(&a, invoice_id);
-        }
-        x->amount += s_get_i64(r, i, 1);
+        reopens[i] = strcmp(status, "open") == 0 || strcmp(status, "paid") == 0;
     }
     PQclear(r);
-
-    day_t on = s_day(intake_pb_days(f->reversed_date));
-    const char *uparams[] = { ctx->tenant, pid.s, on.s, f->reason };
-    if (db_run(ctx->db,
-        "WITH d AS (DELETE FROM allocations WHERE tenant = $1 AND payment_id = $2::bigint "
-        "    RETURNING invoice_id, amount_minor), "
-        "s AS (SELECT invoice_id, sum(amount_minor) AS amount FROM d GROUP BY invoice_id), "
-        "u AS (UPDATE invoices i SET open_minor = i.open_minor + s.amount, status = 'open', "
-        "    paid_date = NULL FROM s WHERE i.tenant = $1 AND i.id = s.invoice_id "
-        "    AND i.status IN ('open', 'paid')) "
-        "UPDATE payments SET reversed_at = now(), reversed_date = $3::date, reversal_reason = $4, "
-        "unapplied_minor = 0 WHERE tenant = $1 AND id = $2::bigint", 4, uparams) != 0) {
-        free(a.v);
-        return FACT_DB_ERROR;
+    int64_t from_credit = 0;
+    fact_rc_t rc = FACT_RECORDED;
+    if (intake_refund_split(take, unapplied, &rowv, &from_credit) != 0) {
+        /* received = allocated + unapplied + refunded: only a hand-edited
+           ledger gets here. */
+        intake_fail(err, "ledger_mismatch", "payment_external_id",
+                    "payment '%s' holds less than the %" PRId64 " left of it",
+                    f->payment_external_id, left);
+        rc = FACT_REJECTED;
     }
-    *id = payment_id;
+
+    /* What each invoice gets back, summed per invoice (the same invoice
+       may have been paid in two goes, e.g. by credit later). */
+    allocs_t a = { NULL, 0, 0 };
+    pgarray_t ids = PGARRAY_INIT, takes = PGARRAY_INIT, inv_ids = PGARRAY_INIT,
+              inv_takes = PGARRAY_INIT;
+    pgarray_begin(&ids);
+    pgarray_begin(&takes);
+    pgarray_begin(&inv_ids);
+    pgarray_begin(&inv_takes);
+    for (int i = 0; rc == FACT_RECORDED && i < rows; i++) {
+        if (rowv.v[i].amount == 0)
+            continue;
+        pgarray_int(&ids, row_ids[i]);
+        pgarray_int(&takes, rowv.v[i].amount);
+        if (!reopens[i])
+            continue;
+        alloc_t *x = intake_alloc_find(&a, rowv.v[i].invoice_id);
+        if (!x) {
+            int64_t none = 0;
+            intake_alloc_take(&a, rowv.v[i].invoice_id, rowv.v[i].open, rowv.v[i].due, &none);
+            x = intake_alloc_find(&a, rowv.v[i].invoice_id);
+        }
+        x->amount += rowv.v[i].amount;
+    }
+    for (size_t i = 0; i < a.n; i++) {
+        pgarray_int(&inv_ids, a.v[i].invoice_id);
+        pgarray_int(&inv_takes, a.v[i].amount);
+    }
+    free(rowv.v);
+    free(row_ids);
+    free(reopens);
+
+    bool whole = take == left;
+    day_t on = s_day(intake_pb_days(f->reversed_date));
+    num_t take_s = s_num(take), credit_s = s_num(from_credit);
+    const char *uparams[] = { ctx->tenant, pid.s, on.s, f->reason, pgarray_end(&ids),
+                              pgarray_end(&takes), pgarray_end(&inv_ids), pgarray_end(&inv_takes),
+                              take_s.s, credit_s.s, whole ? "true" : "false", ctx->source,
+                              f->external_id, currency, part ? "true" : "false" };
+    /* Allocations taken whole go, the others shrink; the invoices reopen by
+       what they gave back; a payment with nothing left is reversed. A
+       partial reversal keeps its own row (the result's id). */
+    r = rc != FACT_RECORDED ? NULL : db_exec(ctx->db,
+        "WITH t AS (SELECT * FROM unnest($5::bigint[], $6::bigint[]) AS t(id, take)), "
+        "d AS (DELETE FROM allocations x USING t WHERE x.tenant = $1 AND x.id = t.id "
+        "    AND x.amount_minor = t.take), "
+        "s AS (UPDATE allocations x SET amount_minor = x.amount_minor - t.take FROM t "
+        "    WHERE x.tenant = $1 AND x.id = t.id AND x.amount_minor > t.take), "
+        "v AS (SELECT * FROM unnest($7::bigint[], $8::bigint[]) AS v(invoice_id, take)), "
+        "u AS (UPDATE invoices i SET open_minor = i.open_minor + v.take, status = 'open', "
+        "    paid_date = NULL FROM v WHERE i.tenant = $1 AND i.id = v.invoice_id), "
+        "p AS (UPDATE payments SET unapplied_minor = unapplied_minor - $10::bigint, "
+        "    refunded_minor = refunded_minor + CASE WHEN $15::boolean THEN $9::bigint ELSE 0 END, "
+        "    reversed_at = CASE WHEN $11::boolean THEN now() END, "
+        "    reversed_date = CASE WHEN $11::boolean THEN $3::date END, "
+        "    reversal_reason = CASE WHEN $11::boolean THEN $4 END "
+        "    WHERE tenant = $1 AND id = $2::bigint), "
+        "r AS (INSERT INTO payment_refunds (tenant, payment_id, source, external_id, currency, "
+        "    amount_minor, unapplied_minor, reversed_date, reason) "
+        "    SELECT $1, $2::bigint, $12, $13, $14, $9::bigint, $10::bigint, $3::date, $4 "
+        "    WHERE $15::boolean RETURNING id) "
+        "SELECT coalesce((SELECT id FROM r), $2::bigint)", 15, uparams);
+    pgarray_free(&ids);
+    pgarray_free(&takes);
+    pgarray_free(&inv_ids);
+    pgarray_free(&inv_takes);
+    if (rc != FACT_RECORDED || !r) {
+        free(a.v);
+        return rc != FACT_RECORDED ? rc : FACT_DB_ERROR;
+    }
+    *id = s_get_i64(r, 0, 0);
+    PQclear(r);
     if (intake_fact_register(ctx, *id) != 0) {
         free(a.v);
         return FACT_DB_ERROR;
@@ -1247,7 +1418,7 @@ s_record_reversal(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id,
         allocs[i].due_date = &dues[i];
         ptrs[i] = &allocs[i];
     }
-    Creance__Money m_amount = s_money(amount, currency), m_unapplied = s_money(unapplied, currency);
+    Creance__Money m_amount = s_money(take, currency), m_unapplied = s_money(from_credit, currency);
     Creance__PaymentReversed e = CREANCE__PAYMENT_REVERSED__INIT;
     e.payment_id = payment_id;
     e.debtor_id = debtor_id;
@@ -1256,6 +1427,8 @@ s_record_reversal(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id,
     e.reason = f->reason;
     e.amount = &m_amount;
     e.unapplied_removed = &m_unapplied;
+    e.partial = !whole;
+    e.external_id = f->external_id;
     Creance__Envelope env;
     s_env_begin(ctx, &env);
     env.event_case = CREANCE__ENVELOPE__EVENT_PAYMENT_REVERSED;

@@ -78,20 +78,32 @@ void intake_debtor_row(const Creance__DebtorFact *f, debtor_row_t *row);
 int  intake_debtor_event(fact_ctx_t *ctx, const Creance__DebtorFact *f, const debtor_row_t *row,
                          int64_t id);
 
-/*  Unapplied credit of earlier payments (overpayments) taken by a new
-    invoice, oldest payment first: one PaymentAllocated per payment used. */
+/*  Unapplied credit taken by a new invoice of the same debtor and currency:
+    that of earlier payments (overpayments) and that of credit notes (their
+    excess over the invoice they credit, or all of one tied to none).
+    Oldest credit first whatever its kind, by the payment's received date
+    or the credit note's issue date, as an accountant settles an account;
+    on the same day a credit note's credit goes before a payment's (money
+    left unapplied is what a debtor may ask back; a credit note's credit
+    can only be used), then by id. One PaymentAllocated per payment used,
+    one CreditNoteApplied per credit note used. */
 typedef struct {
-    int64_t payment_id;
-    int32_t received;
+    int64_t id;                     /* the payment's or the credit note's */
+    bool credit_note;
+    int32_t received;               /* received date, or credit note's issue date */
     int64_t amount;                 /* taken by the invoice */
-    int64_t left;                   /* the payment's unapplied credit after */
+    int64_t left;                   /* the payment's (credit note's) unapplied credit after */
 } credit_use_t;
+
+/*  The order above, for a sort or a check: <0 when a goes first. */
+int intake_credit_order(const credit_use_t *a, const credit_use_t *b);
 
 /*  Finds and applies the credit of the invoice's debtor (rows only);
     *uses is malloc'd. 0, or -1 on a database error. */
 int intake_take_credit(fact_ctx_t *ctx, int64_t invoice_id, int64_t debtor_id,
                        const Creance__InvoiceFact *f, credit_use_t **uses, size_t *nuses);
-/*  InvoiceIssued, then one PaymentAllocated per credit use. 0 or -1. */
+/*  InvoiceIssued, then one PaymentAllocated or CreditNoteApplied per credit
+    use. 0 or -1. */
 int intake_invoice_events(fact_ctx_t *ctx, int64_t invoice_id, int64_t debtor_id,
                           const Creance__InvoiceFact *f, const credit_use_t *uses, size_t nuses);
 
@@ -113,6 +125,14 @@ alloc_t *intake_alloc_find(allocs_t *a, int64_t invoice_id);
     invoice: an invoice named twice, or named and also oldest, gets one. */
 void intake_alloc_take(allocs_t *a, int64_t invoice_id, int64_t open, int32_t due,
                        int64_t *remaining);
+/*  How a partial reversal of `amount` splits over a payment with
+    `unapplied` credit and allocations `a` (in the order they were made):
+    the credit first, then the most recent allocations. *from_credit gets
+    the part taken from the credit; each entry's `amount` becomes what is
+    taken back from its invoice (0: untouched). 0, or -1 when `amount` is
+    more than the credit and the allocations hold. */
+int intake_refund_split(int64_t amount, int64_t unapplied, allocs_t *a, int64_t *from_credit);
+
 /*  PaymentReceived then PaymentAllocated (entries with amount 0 dropped by
     the caller). */
 fact_rc_t intake_payment_events(fact_ctx_t *ctx, const Creance__PaymentFact *f, int64_t payment_id,

@@ -254,13 +254,88 @@ s_intent_succeeded(const json_t *o, json_int_t created, stripe_mapped_t *out)
                      s_str(o, "currency"), when, "stripe");
 }
 
+/*  One Stripe refund as a partial reversal of its payment, keyed by the
+    refund's id: whichever event tells it (refund.created, refund.updated,
+    charge.refund.updated, or charge.refunded listing the charge's refunds)
+    the item is the same, so the first records it and the others are
+    duplicates of it. Only a succeeded refund has given money back; NULL
+    for the others, with *why set. `charge` fills in what a refund listed
+    inside its charge may leave out. */
+static json_t *
+s_refund_item(const json_t *refund, const json_t *charge, const char **why)
+{
+    const char *status = s_str(refund, "status");
+    if (status && strcmp(status, "succeeded") != 0) {
+        *why = strcmp(status, "pending") == 0 || strcmp(status, "requires_action") == 0
+             ? "refund_pending" : "refund_not_succeeded";
+        return NULL;
+    }
+    const char *id = s_str(refund, "id");
+    json_int_t amount = 0, when = 0;
+    if (!id || !*id || !s_int(refund, "amount", &amount) || amount <= 0) {
+        *why = "refund_unreadable";
+        return NULL;
+    }
+    /* The refund's own references first, so that the item is the same
+       whether the refund came alone or inside its charge. */
+    const char *payment = s_ref(refund, "payment_intent");
+    if (!payment)
+        payment = s_ref(refund, "charge");
+    if (!payment && charge)
+        payment = s_ref(charge, "payment_intent");
+    if (!payment && charge)
+        payment = s_str(charge, "id");
+    const char *currency = s_str(refund, "currency");
+    if (!currency && charge)
+        currency = s_str(charge, "currency");
+    s_int(refund, "created", &when);
+    json_t *it = s_item("payment_reversal");
+    s_set_str(it, "external_id", id);
+    s_set_str(it, "payment_external_id", payment);
+    s_set_date(it, "reversed_date", when);
+    json_object_set_new(it, "amount", s_money(amount, currency));
+    s_set_str(it, "reason", "refunded in Stripe");
+    return it;
+}
+
 static stripe_verdict_t
 s_charge_refunded(const json_t *o, json_int_t created, stripe_mapped_t *out)
 {
-    /* A reversal takes back the whole payment; a partial refund is not
-       one (recorded as nothing, said so in the answer). */
+    /* Stripe sends charge.refunded again at each refund of the charge, with
+       the cumulative amount_refunded. The charge's refunds list (included
+       by API versions before 2022-11-15, or expanded as data.object.refunds
+       on the endpoint) names each refund: every one becomes its own item,
+       so the refunds told before come back as duplicates and each is
+       applied once. */
+    const json_t *refunds = json_object_get(o, "refunds");
+    const json_t *list = json_is_object(refunds) ? json_object_get(refunds, "data") : NULL;
+    if (json_is_array(list) && json_array_size(list) > 0) {
+        json_t *items = json_array();
+        size_t i;
+        const json_t *r;
+        const char *why = NULL;
+        json_array_foreach(list, i, r) {
+            json_t *it = json_is_object(r) ? s_refund_item(r, o, &why) : NULL;
+            if (it)
+                json_array_append_new(items, it);
+        }
+        if (json_array_size(items) == 0) {
+            json_decref(items);
+            return s_ignore(out, "refund_not_succeeded", "no succeeded refund in the charge's list");
+        }
+        out->item = items;
+        return STRIPE_ITEM;
+    }
+    /* No list. Refunded in full: the rest of the payment is reversed (a
+       whole reversal takes what earlier partial refunds left, so it agrees
+       with refunds recorded from refund.created). A partial refund without
+       its refund's id cannot be told from a redelivery by the cumulative
+       amount alone: it is recorded from refund.created or
+       charge.refund.updated, which carry the refund itself. */
     if (!json_is_true(json_object_get(o, "refunded")))
-        return s_ignore(out, "partial_refund", "partial refund: not a reversal of the whole payment");
+        return s_ignore(out, "partial_refund",
+                        "partial refund without the charge's refunds list: recorded from the "
+                        "refund's own event (refund.created, charge.refund.updated)");
     const char *id = s_str(o, "id");
     const char *payment = s_ref(o, "payment_intent");
     char ext[300];
@@ -270,6 +345,24 @@ s_charge_refunded(const json_t *o, json_int_t created, stripe_mapped_t *out)
     s_set_str(it, "payment_external_id", payment ? payment : id);
     s_set_date(it, "reversed_date", created);
     s_set_str(it, "reason", "refunded in Stripe");
+    out->item = it;
+    return STRIPE_ITEM;
+}
+
+/*  refund.created, refund.updated, charge.refund.updated: the Refund
+    object itself. */
+static stripe_verdict_t
+s_refund(const json_t *o, json_int_t created, stripe_mapped_t *out)
+{
+    const char *why = NULL;
+    json_t *it = s_refund_item(o, NULL, &why);
+    if (!it)
+        return s_ignore(out, why,
+                        strcmp(why, "refund_pending") == 0
+                        ? "refund not succeeded yet: recorded when Stripe tells it succeeded"
+                        : strcmp(why, "refund_unreadable") == 0
+                        ? "refund without an id or a positive amount"
+                        : "refund failed or canceled: no money went back");
     out->item = it;
     return STRIPE_ITEM;
 }
@@ -325,6 +418,9 @@ static const struct {
     { "charge.succeeded",              s_charge_succeeded },
     { "payment_intent.succeeded",      s_intent_succeeded },
     { "charge.refunded",               s_charge_refunded },
+    { "charge.refund.updated",         s_refund },
+    { "refund.created",                s_refund },
+    { "refund.updated",                s_refund },
     { "charge.dispute.created",        s_dispute_created },
     { "charge.dispute.closed",         s_dispute_closed },
 };

@@ -14,7 +14,16 @@
                                 else in_...:paid); the three events of one
                                 payment share the payment intent's id, so
                                 they record one payment
-      charge.refunded (in full) payment_reversal  ch_...:refund
+      refund.created, refund.updated, charge.refund.updated (succeeded)
+                                payment_reversal of the refund's amount
+                                re_... (a partial reversal; pending, failed
+                                and canceled refunds are ignored)
+      charge.refunded           with the charge's refunds list: one such
+                                item per succeeded refund (re_...; those
+                                told before are duplicates); without it, in
+                                full: payment_reversal of the rest
+                                ch_...:refund; partial: ignored (the
+                                refund's own event records it)
       charge.dispute.created    dispute      dp_... (the invoice is found
                                 through the disputed payment, by the caller)
       charge.dispute.closed     dispute resolution  dp_... (won: rejected,
@@ -37,7 +46,8 @@ typedef enum {
 } stripe_verdict_t;
 
 typedef struct {
-    json_t *item;                   /* owned; the JSON item */
+    json_t *item;                   /* owned; the JSON item, or an array of
+                                       items (a charge's refunds) */
     const char *reason;             /* when ignored */
     const char *ignored_key;        /* metric label when ignored */
     /* A dispute names a payment, not an invoice: the caller finds the

@@ -418,8 +418,13 @@ intake_validate_credit_note(const Creance__CreditNoteFact *f, intake_error_t *er
 bool
 intake_validate_reversal(const Creance__PaymentReversalFact *f, intake_error_t *err)
 {
-    return s_check_texts(f, s_reversal_texts, err)
-        && intake_check_date("reversed_date", f->reversed_date, true, NULL, err);
+    if (!s_check_texts(f, s_reversal_texts, err)
+        || !intake_check_date("reversed_date", f->reversed_date, true, NULL, err))
+        return false;
+    /* No amount, or zero: all that is left of the payment (known later). */
+    if (f->amount && f->amount->minor != 0 && !intake_check_money("amount", f->amount, false, err))
+        return false;
+    return true;
 }
 
 bool

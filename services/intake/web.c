@@ -341,8 +341,11 @@ s_stripe(const http_request_t *req, http_response_t *res, void *arg)
             json_object_set_new(m.item, "invoice_external_id", json_string(invoice));
     }
 
-    json_t *request = json_pack("{s:s, s:s, s:[O]}", "source", INTAKE_STRIPE_SOURCE,
-                                "batch_id", event_id, "items", m.item);
+    json_t *request = json_is_array(m.item)
+        ? json_pack("{s:s, s:s, s:O}", "source", INTAKE_STRIPE_SOURCE, "batch_id", event_id,
+                    "items", m.item)
+        : json_pack("{s:s, s:s, s:[O]}", "source", INTAKE_STRIPE_SOURCE, "batch_id", event_id,
+                    "items", m.item);
     intake_stripe_mapped_clear(&m);
     intake_error_t *item_errs;
     Creance__IntakeBatch *batch = intake_json_batch(request, tenant, &item_errs, &err);

@@ -216,6 +216,42 @@ static int map_invoice_adjusted(const Creance__Envelope *env, rem_changes_t *out
     return 0;
 }
 
+/*  A credit note's credit applied to an invoice (at issue, or later from
+    its unapplied credit): the invoice's open amount drops like by a
+    payment. A credit note tied to no invoice changes no row. */
+static int credit_open_after(int64_t invoice_id, const Creance__Money *open_after, const char *field,
+                             rem_changes_t *out, rem_error_t *err)
+{
+    if (check_money(open_after, field, err))
+        return -1;
+    rem_change_t *c;
+    if (open_after->minor == 0) {
+        PUSH(c, out, REM_DELETE, invoice_id, field);
+        return 0;
+    }
+    PUSH(c, out, REM_SET_OPEN, invoice_id, field);
+    c->open_minor = open_after->minor;
+    return 0;
+}
+
+static int map_credit_note_issued(const Creance__Envelope *env, rem_changes_t *out, rem_error_t *err)
+{
+    const Creance__CreditNoteIssued *e = env->credit_note_issued;
+    if (e->invoice_id <= 0 || !e->invoice_open_after)
+        return 0;
+    return credit_open_after(e->invoice_id, e->invoice_open_after,
+                             "credit_note_issued.invoice_open_after", out, err);
+}
+
+static int map_credit_note_applied(const Creance__Envelope *env, rem_changes_t *out, rem_error_t *err)
+{
+    const Creance__CreditNoteApplied *e = env->credit_note_applied;
+    if (check_id(e->invoice_id, "credit_note_applied.invoice_id", err))
+        return -1;
+    return credit_open_after(e->invoice_id, e->invoice_open_after,
+                             "credit_note_applied.invoice_open_after", out, err);
+}
+
 /*  Event case -> mapper. Cases not listed change no row. */
 static const struct {
     Creance__Envelope__EventCase event;
@@ -229,6 +265,8 @@ static const struct {
     { CREANCE__ENVELOPE__EVENT_DISPUTE_OPENED,    map_dispute_opened },
     { CREANCE__ENVELOPE__EVENT_DISPUTE_RESOLVED,  map_dispute_resolved },
     { CREANCE__ENVELOPE__EVENT_INVOICE_ADJUSTED,  map_invoice_adjusted },
+    { CREANCE__ENVELOPE__EVENT_CREDIT_NOTE_ISSUED, map_credit_note_issued },
+    { CREANCE__ENVELOPE__EVENT_CREDIT_NOTE_APPLIED, map_credit_note_applied },
 };
 
 int rem_changes_from_event(const Creance__Envelope *env, rem_changes_t *out, rem_error_t *err)

@@ -16,6 +16,9 @@
       PaymentReversed   per reopened allocation: UPSERT open_minor =
                         invoice_open_after and due_date (the row is gone when
                         the payment had settled the invoice).
+      CreditNoteIssued  (tied to an invoice), CreditNoteApplied (a credit
+                        note's unapplied credit taken by a later invoice):
+                        open_minor = invoice_open_after, or DELETE when 0.
       InvoiceCancelled, WrittenOff  DELETE.
       DisputeOpened     disputed = true;  DisputeResolved  disputed = false.
       InvoiceAdjusted   open_minor = open_amount and due_date (UPSERT when the

@@ -129,6 +129,18 @@ static int map_payment_reversed(const Creance__Envelope *env, rpt_deltas_t *out,
             || add(&d->collected, -a->amount->minor, "payment_reversed.reopened.amount", err))
             return -1;
     }
+    /*  Collected counted the whole payment when it was received (its
+        unapplied credit too): the credit taken back is no longer
+        collected either. */
+    if (e->unapplied_removed && e->unapplied_removed->minor != 0) {
+        if (check_money(e->unapplied_removed, "payment_reversed.unapplied_removed", false, err))
+            return -1;
+        rpt_delta_t *d = slot(out, e->unapplied_removed->currency,
+                              "payment_reversed.unapplied_removed", err);
+        if (!d || add(&d->collected, -e->unapplied_removed->minor,
+                      "payment_reversed.unapplied_removed", err))
+            return -1;
+    }
     return 0;
 }
 
@@ -145,12 +157,39 @@ static int map_invoice_cancelled(const Creance__Envelope *env, rpt_deltas_t *out
     return 0;
 }
 
+/*  What a credit note applies lowers the outstanding; its excess is the
+    debtor's unapplied credit and counts only when a later invoice takes it
+    (CreditNoteApplied), as a payment's unapplied credit does. Neither is
+    cash: nothing is collected. An event written before `applied` existed:
+    tied to an invoice, the whole amount (as then); tied to none, nothing. */
 static int map_credit_note_issued(const Creance__Envelope *env, rpt_deltas_t *out, rpt_error_t *err)
 {
     const Creance__CreditNoteIssued *e = env->credit_note_issued;
     if (check_money(e->amount, "credit_note_issued.amount", false, err))
         return -1;
+    int64_t applied = e->invoice_id > 0 ? e->amount->minor : 0;
+    if (e->applied) {
+        if (check_money(e->applied, "credit_note_issued.applied", false, err))
+            return -1;
+        if (strcmp(e->applied->currency, e->amount->currency) != 0)
+            return fail(err, "credit_note_issued.applied", "currency_mismatch");
+        if (e->applied->minor > e->amount->minor)
+            return fail(err, "credit_note_issued.applied", "exceeds_amount");
+        applied = e->applied->minor;
+    }
     rpt_delta_t *d = slot(out, e->amount->currency, "credit_note_issued.amount", err);
+    if (!d)
+        return -1;
+    d->outstanding -= applied;
+    return 0;
+}
+
+static int map_credit_note_applied(const Creance__Envelope *env, rpt_deltas_t *out, rpt_error_t *err)
+{
+    const Creance__CreditNoteApplied *e = env->credit_note_applied;
+    if (check_money(e->amount, "credit_note_applied.amount", false, err))
+        return -1;
+    rpt_delta_t *d = slot(out, e->amount->currency, "credit_note_applied.amount", err);
     if (!d)
         return -1;
     d->outstanding -= e->amount->minor;
@@ -239,6 +278,7 @@ static const struct {
     { CREANCE__ENVELOPE__EVENT_INVOICE_CANCELLED,  map_invoice_cancelled },
     { CREANCE__ENVELOPE__EVENT_INVOICE_ADJUSTED,   map_invoice_adjusted },
     { CREANCE__ENVELOPE__EVENT_CREDIT_NOTE_ISSUED, map_credit_note_issued },
+    { CREANCE__ENVELOPE__EVENT_CREDIT_NOTE_APPLIED, map_credit_note_applied },
     { CREANCE__ENVELOPE__EVENT_WRITTEN_OFF,        map_written_off },
     { CREANCE__ENVELOPE__EVENT_DISPUTE_OPENED,     map_dispute_opened },
     { CREANCE__ENVELOPE__EVENT_DISPUTE_RESOLVED,   map_dispute_resolved },

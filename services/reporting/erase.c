@@ -107,6 +107,10 @@ static const struct {
     { "payments", 2,
       "UPDATE payments SET reversal_reason = '' WHERE tenant = $1 AND debtor_id = $2::bigint"
       " AND reversal_reason <> ''" },
+    { "payment_refunds", 2,
+      "UPDATE payment_refunds r SET reason = '' FROM payments p"
+      " WHERE p.tenant = $1 AND p.debtor_id = $2::bigint AND r.tenant = p.tenant"
+      "   AND r.payment_id = p.id AND r.reason <> ''" },
     { "write_offs", 2,
       "UPDATE write_offs SET reason = '' WHERE tenant = $1 AND debtor_id = $2::bigint"
       " AND reason <> ''" },

@@ -29,8 +29,16 @@ static const struct {
     { "credit_notes",
       "SELECT COALESCE(json_agg(c ORDER BY c.id), '[]') FROM credit_notes c"
       " WHERE c.tenant = $1 AND c.debtor_id = $2::bigint" },
+    { "credit_note_applications",
+      "SELECT COALESCE(json_agg(a ORDER BY a.id), '[]') FROM credit_note_applications a"
+      " JOIN credit_notes c ON c.tenant = a.tenant AND c.id = a.credit_note_id"
+      " WHERE c.tenant = $1 AND c.debtor_id = $2::bigint" },
     { "payments",
       "SELECT COALESCE(json_agg(p ORDER BY p.id), '[]') FROM payments p"
+      " WHERE p.tenant = $1 AND p.debtor_id = $2::bigint" },
+    { "payment_refunds",
+      "SELECT COALESCE(json_agg(r ORDER BY r.id), '[]') FROM payment_refunds r"
+      " JOIN payments p ON p.tenant = r.tenant AND p.id = r.payment_id"
       " WHERE p.tenant = $1 AND p.debtor_id = $2::bigint" },
     { "allocations",
       "SELECT COALESCE(json_agg(a ORDER BY a.id), '[]') FROM allocations a"

@@ -626,7 +626,22 @@ int rpt_facts_apply(db_t *db, const Creance__Envelope *env, bool *unknown)
     case CREANCE__ENVELOPE__EVENT_PAYMENT_REVERSED:
         return on_payment_reversed(db, t, env, unknown);
     case CREANCE__ENVELOPE__EVENT_CREDIT_NOTE_ISSUED: {
+        /*  Only the part applied to the invoice moves it (the excess is
+            credit, booked by CreditNoteApplied when a later invoice takes
+            it); before `applied` existed, the whole amount. */
         const Creance__CreditNoteIssued *e = env->credit_note_issued;
+        if (e->invoice_id <= 0 || !e->amount)
+            return 0;
+        int64_t applied = e->applied ? e->applied->minor : e->amount->minor;
+        return invoice_move(db, t, e->invoice_id, applied,
+                            pb_day(e->issue_date, occurred_day(env)), MOVE_CREDIT, unknown);
+    }
+    case CREANCE__ENVELOPE__EVENT_CREDIT_NOTE_APPLIED: {
+        /*  As the credit note's immediate application: a credit (sales net
+            of it, not collected), dated by the credit note's issue date,
+            which invoice_move brings up to the invoice's issue date (the
+            credit applies from when the invoice exists). */
+        const Creance__CreditNoteApplied *e = env->credit_note_applied;
         if (e->invoice_id <= 0 || !e->amount)
             return 0;
         return invoice_move(db, t, e->invoice_id, e->amount->minor,

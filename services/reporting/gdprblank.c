@@ -31,6 +31,7 @@ int64_t rpt_gdpr_event_debtor(const Creance__Envelope *env)
     case CREANCE__ENVELOPE__EVENT_INVOICE_ADJUSTED:  return env->invoice_adjusted->debtor_id;
     case CREANCE__ENVELOPE__EVENT_INVOICE_CANCELLED: return env->invoice_cancelled->debtor_id;
     case CREANCE__ENVELOPE__EVENT_CREDIT_NOTE_ISSUED: return env->credit_note_issued->debtor_id;
+    case CREANCE__ENVELOPE__EVENT_CREDIT_NOTE_APPLIED: return env->credit_note_applied->debtor_id;
     case CREANCE__ENVELOPE__EVENT_PAYMENT_RECEIVED:  return env->payment_received->debtor_id;
     case CREANCE__ENVELOPE__EVENT_PAYMENT_ALLOCATED: return env->payment_allocated->debtor_id;
     case CREANCE__ENVELOPE__EVENT_PAYMENT_REVERSED:  return env->payment_reversed->debtor_id;

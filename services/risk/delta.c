@@ -183,14 +183,61 @@ s_written_off(const Creance__Envelope *env, risk_delta_set_t *out)
     return s_result(out);
 }
 
+/*  Only what a credit note applies to an invoice lowers the outstanding:
+    its excess is unapplied credit, like a payment's, and counts when a
+    later invoice takes it (CreditNoteApplied) - subtracting it at issue
+    as well would count it twice. An event written before `applied`
+    existed: tied to an invoice, the whole amount (as then); tied to none,
+    nothing. */
 static risk_delta_result_t
 s_credit_note_issued(const Creance__Envelope *env, risk_delta_set_t *out)
 {
     const Creance__CreditNoteIssued *e = env->credit_note_issued;
     if (!s_debtor_ok(e->debtor_id, "credit_note_issued", out)
-        || !s_money_ok(e->amount, out, "credit_note_issued.amount")
-        || !s_add(out, e->debtor_id, e->amount->currency, -e->amount->minor, 0,
-                  "credit_note_issued.amount"))
+        || !s_money_ok(e->amount, out, "credit_note_issued.amount"))
+        return RISK_DELTA_INVALID;
+    int64_t applied = e->invoice_id > 0 ? e->amount->minor : 0;
+    if (e->applied) {
+        if (!s_money_ok(e->applied, out, "credit_note_issued.applied"))
+            return RISK_DELTA_INVALID;
+        if (strcmp(e->applied->currency, e->amount->currency) != 0)
+            return s_invalid(out, "currency_mismatch", "differs from the amount's currency",
+                             "credit_note_issued.applied.currency");
+        if (e->applied->minor > e->amount->minor)
+            return s_invalid(out, "exceeds_amount", "more than the credit note's amount",
+                             "credit_note_issued.applied.minor");
+        applied = e->applied->minor;
+    }
+    /* The credit closed its invoice when it applied something and left
+       nothing open. */
+    int32_t open = applied > 0 && e->invoice_id > 0 && e->invoice_open_after
+                   && e->invoice_open_after->minor == 0 ? -1 : 0;
+    if (applied == 0 && open == 0)
+        return s_result(out);
+    if (!s_add(out, e->debtor_id, e->amount->currency, -applied, open, "credit_note_issued.amount"))
+        return RISK_DELTA_INVALID;
+    return s_result(out);
+}
+
+static risk_delta_result_t
+s_credit_note_applied(const Creance__Envelope *env, risk_delta_set_t *out)
+{
+    const Creance__CreditNoteApplied *e = env->credit_note_applied;
+    if (!s_debtor_ok(e->debtor_id, "credit_note_applied", out)
+        || !s_money_ok(e->amount, out, "credit_note_applied.amount"))
+        return RISK_DELTA_INVALID;
+    if (e->invoice_id <= 0)
+        return s_invalid(out, "bad_invoice_id", "must be a positive id",
+                         "credit_note_applied.invoice_id");
+    if (!e->invoice_open_after)
+        return s_invalid(out, "missing_open_after", "required",
+                         "credit_note_applied.invoice_open_after");
+    if (e->invoice_open_after->minor < 0)
+        return s_invalid(out, "negative_amount", "must not be negative",
+                         "credit_note_applied.invoice_open_after.minor");
+    int32_t open = e->amount->minor > 0 && e->invoice_open_after->minor == 0 ? -1 : 0;
+    if (!s_add(out, e->debtor_id, e->amount->currency, -e->amount->minor, open,
+               "credit_note_applied.amount"))
         return RISK_DELTA_INVALID;
     return s_result(out);
 }
@@ -207,6 +254,7 @@ static const struct {
     { CREANCE__ENVELOPE__EVENT_INVOICE_CANCELLED,  s_invoice_cancelled },
     { CREANCE__ENVELOPE__EVENT_WRITTEN_OFF,        s_written_off },
     { CREANCE__ENVELOPE__EVENT_CREDIT_NOTE_ISSUED, s_credit_note_issued },
+    { CREANCE__ENVELOPE__EVENT_CREDIT_NOTE_APPLIED, s_credit_note_applied },
 };
 
 static risk_delta_handler_fn *

@@ -511,6 +511,19 @@ s_credit_note(risk_scoring_t *self, db_t *db, const Creance__Envelope *env)
                       "credited", 0);
 }
 
+/*  Credit of a credit note taken by a later invoice: the invoice's open
+    amount drops, as by the credit note's own application; not a payment,
+    so no payment history is learnt from it. */
+static int
+s_credit_note_applied(risk_scoring_t *self, db_t *db, const Creance__Envelope *env)
+{
+    const Creance__CreditNoteApplied *e = env->credit_note_applied;
+    if (e->invoice_id <= 0 || !e->invoice_open_after)
+        return 0;                   /* delta.c refuses and counts it */
+    return s_set_open(self, db, env->tenant, e->invoice_id, e->invoice_open_after->minor,
+                      "credited", 0);
+}
+
 /*  Counters of the profile moved by plan, promise and dispute events: one
     statement per column, built from this whitelist. */
 typedef struct {
@@ -593,6 +606,7 @@ static const struct {
     { CREANCE__ENVELOPE__EVENT_INVOICE_ADJUSTED,   s_invoice_adjusted },
     { CREANCE__ENVELOPE__EVENT_INVOICE_CANCELLED,  s_invoice_cancelled },
     { CREANCE__ENVELOPE__EVENT_CREDIT_NOTE_ISSUED, s_credit_note },
+    { CREANCE__ENVELOPE__EVENT_CREDIT_NOTE_APPLIED, s_credit_note_applied },
     { CREANCE__ENVELOPE__EVENT_PAYMENT_ALLOCATED,  s_payment_allocated },
     { CREANCE__ENVELOPE__EVENT_PAYMENT_REVERSED,   s_payment_reversed },
     { CREANCE__ENVELOPE__EVENT_WRITTEN_OFF,        s_written_off },

@@ -3,9 +3,11 @@ recording: the same feed sent to two tenants, one with CREANCE_INTAKE_BULK=0
 and one with the default, must give the same replies, the same ledger and the
 same events, item for item. The feed is random (fixed seed) and full of the
 cases where the two paths could differ: payments naming invoices of another
-debtor or currency, unknown debtors and invoices, overpayments whose credit
-later invoices take, several payments of one debtor in one run, replays and
-conflicts inside a batch, an all-or-nothing batch with a bad item."""
+debtor or currency, unknown debtors and invoices, overpayments and credit
+notes larger than their invoice (or tied to none) whose credit later
+invoices take, oldest first, partial reversals of payments, several
+payments of one debtor in one run, replays and conflicts inside a batch, an
+all-or-nothing batch with a bad item."""
 
 import random
 import re
@@ -13,7 +15,8 @@ import re
 import pytest
 
 import creance_pb2 as pb
-from stack import debtor_item, invoice_item, payment_item
+from stack import date_pb, debtor_item, invoice_item, money, payment_item
+from test_intake_facts import assert_consumers_match_ledger
 
 ACCEPTED, DUPLICATE, REJECTED = pb.ACCEPTED, pb.DUPLICATE, pb.REJECTED
 
@@ -30,7 +33,7 @@ def make_feed(seed):
                      debtor_item("d01", name="Autre nom"),
                      debtor_item("d99", name="Nouveau")], False))
     invoices = []               # (ext, debtor, currency)
-    n_inv = n_pay = 0
+    n_inv = n_pay = n_cn = n_rev = 0
     day = 0
     for round_ in range(8):
         items = []
@@ -74,6 +77,34 @@ def make_feed(seed):
                                       received="2025-06-01", currency=p.amount.currency,
                                       invoices=list(p.invoice_external_ids)))
             items.append(items[-2])
+        # Credit notes: on one of the debtor's invoices and often larger than
+        # what is open on it, or tied to none (all of it credit), sometimes
+        # on another debtor's invoice (refused). Their credit goes to the
+        # next rounds' invoices, mixed with overpayments' by date.
+        for _ in range(rng.randint(3, 7)):
+            n_cn += 1
+            d = rng.choice(debtors + ["unknown-debtor"])
+            own = [inv for inv in invoices if inv[1] == d]
+            r = rng.random()
+            tied, cur = "", "GBP" if rng.random() < 0.15 else "EUR"
+            if r < 0.5 and own:
+                tied, _, cur = rng.choice(own)
+            elif r < 0.6 and invoices:
+                tied = rng.choice(invoices)[0]
+            issued = "2025-%02d-%02d" % (1 + (day // 28) % 12, 1 + day % 28)
+            items.append(pb.IntakeItem(credit_note=pb.CreditNoteFact(
+                external_id="c%04d" % n_cn, debtor_external_id=d, invoice_external_id=tied,
+                number="AV-%d" % n_cn, issue_date=date_pb(issued),
+                amount=money(rng.randint(100, 40000), cur))))
+            day += 1
+        # Partial reversals (refunds) of earlier payments, some too large
+        # or of unknown payments (refused).
+        for _ in range(rng.randint(1, 3) if n_pay else 0):
+            n_rev += 1
+            items.append(pb.IntakeItem(payment_reversal=pb.PaymentReversalFact(
+                external_id="r%04d" % n_rev, payment_external_id="p%04d" % rng.randint(1, n_pay),
+                reversed_date=date_pb("2025-12-01"), reason="refund",
+                amount=money(rng.randint(50, 8000), rng.choice(["EUR"] * 6 + ["GBP"])))))
         if round_ == 5:
             rng.shuffle(items)                           # one batch of short runs
         batches.append((items, False))
@@ -99,14 +130,15 @@ def send_feed(stack, tenant, feed):
 def id_names(stack, tenant_id):
     """row id -> (table, external_id) for the tenant's ledger rows."""
     names = {}
-    for table in ("debtors", "invoices", "payments"):
+    for table in ("debtors", "invoices", "payments", "credit_notes", "payment_refunds"):
         for rid, ext in stack.query("SELECT id, external_id FROM %s WHERE tenant = %%s" % table,
                                     (tenant_id,)):
             names[(table, rid)] = ext
     return names
 
 
-TABLE_OF_KIND = {"debtor": "debtors", "invoice": "invoices", "payment": "payments"}
+TABLE_OF_KIND = {"debtor": "debtors", "invoice": "invoices", "payment": "payments",
+                 "credit_note": "credit_notes", "payment_reversal": "payment_refunds"}
 
 
 def reply_view(stack, tenant_id, feed, replies):
@@ -135,17 +167,31 @@ def ledger_view(stack, tenant_id):
                       "FROM invoices i JOIN debtors d ON d.tenant = i.tenant AND d.id = i.debtor_id "
                       "WHERE i.tenant = %s"),
         "payments": q("SELECT p.external_id, d.external_id, received_date, p.currency, amount_minor, "
-                      "unapplied_minor, method FROM payments p "
+                      "unapplied_minor, refunded_minor, reversed_at IS NULL, method FROM payments p "
                       "JOIN debtors d ON d.tenant = p.tenant AND d.id = p.debtor_id WHERE p.tenant = %s"),
         "allocations": q("SELECT p.external_id, i.external_id, a.currency, a.amount_minor "
                          "FROM allocations a JOIN payments p ON p.tenant = a.tenant AND p.id = a.payment_id "
                          "JOIN invoices i ON i.tenant = a.tenant AND i.id = a.invoice_id "
                          "WHERE a.tenant = %s"),
+        "credit_notes": q("SELECT c.external_id, d.external_id, i.external_id, c.issue_date, c.currency, "
+                          "c.amount_minor, c.applied_minor, c.unapplied_minor FROM credit_notes c "
+                          "JOIN debtors d ON d.tenant = c.tenant AND d.id = c.debtor_id "
+                          "LEFT JOIN invoices i ON i.tenant = c.tenant AND i.id = c.invoice_id "
+                          "WHERE c.tenant = %s"),
+        "credit_note_applications": q(
+            "SELECT c.external_id, i.external_id, a.currency, a.amount_minor "
+            "FROM credit_note_applications a "
+            "JOIN credit_notes c ON c.tenant = a.tenant AND c.id = a.credit_note_id "
+            "JOIN invoices i ON i.tenant = a.tenant AND i.id = a.invoice_id WHERE a.tenant = %s"),
+        "payment_refunds": q("SELECT r.external_id, p.external_id, r.amount_minor, r.unapplied_minor "
+                             "FROM payment_refunds r JOIN payments p ON p.tenant = r.tenant "
+                             "AND p.id = r.payment_id WHERE r.tenant = %s"),
         "intake_items": q("SELECT kind, external_id, content_hash FROM intake_items WHERE tenant = %s"),
     }
 
 
-ID_FIELDS = {"debtor_id": "debtors", "invoice_id": "invoices", "payment_id": "payments"}
+ID_FIELDS = {"debtor_id": "debtors", "invoice_id": "invoices", "payment_id": "payments",
+             "credit_note_id": "credit_notes"}
 
 
 def _rename_ids(msg, names):
@@ -224,9 +270,24 @@ def test_bulk_equals_item_by_item(stack):
     kinds = [e[1] for e in events_one]
     assert any(kinds[i] == "invoice_issued" and kinds[i + 1] == "payment_allocated"
                for i in range(len(kinds) - 1))
+    # ... and a credit note's excess as a CreditNoteApplied; both kinds of
+    # credit were taken by one invoice at least once; partial reversals
+    # happened and some were refused.
+    assert "credit_note_applied" in kinds
+    assert any(kinds[i] == "credit_note_applied" and kinds[i + 1] == "payment_allocated"
+               or kinds[i] == "payment_allocated" and kinds[i + 1] == "credit_note_applied"
+               for i in range(len(kinds) - 1))
+    assert any(e[1] == "payment_reversed" and dict(e[2]).get("partial") for e in events_one)
+    assert any(v[0] == "payment_reversal" and v[1] == REJECTED and v[3] == "amount.minor"
+               for v in view_one)
+    assert any(row[7] > 0 for row in ledger_one["credit_notes"])      # excess credit left over
     assert len(events_one) == len(events_many)
     for a, b in zip(events_one, events_many):
         assert a == b
+    # After the stream, risk, reporting and reminders agree with the
+    # ledger's tables, credit notes' credit and partial reversals included.
+    for t in (one, many):
+        assert_consumers_match_ledger(stack, t)
 
 
 @pytest.fixture

@@ -272,3 +272,192 @@ def test_all_or_nothing(stack, tenant):
     ok(stack.intake(good), 2)
     assert stack.event_count(tenant.id) == events_before + 2
     assert stack.last_seq(tenant.id) == stack.event_count(tenant.id)
+
+
+# ------------------------------------------- consumers against the ledger
+
+def assert_consumers_match_ledger(stack, tenant):
+    """After the stream: risk's outstanding and open-invoice count per debtor
+    and currency, reporting's running totals and per-invoice open amounts,
+    and reminders' open items all equal a recomputation from the ledger's
+    own tables (invoices.open_minor, which intake keeps)."""
+    wait_until(lambda: stack.consumers_caught_up(tenant.id), timeout=60,
+               what="risk, reminders and reporting caught up")
+    ledger = {}
+    for debtor, cur, open_, n in stack.query(
+            "SELECT debtor_id, currency, sum(open_minor), count(*) FILTER (WHERE open_minor > 0) "
+            "FROM invoices WHERE tenant = %s GROUP BY 1, 2", (tenant.id,)):
+        ledger[(debtor, cur)] = (int(open_), n)
+    risk = {(d, c): (o, n) for d, c, o, n in stack.query(
+        "SELECT debtor_id, currency, outstanding_minor, open_invoices FROM risk_debtor_state "
+        "WHERE tenant = %s", (tenant.id,))}
+    # A currency with credit only (no invoice) must show nothing owed.
+    for key, value in risk.items():
+        assert value == ledger.get(key, (0, 0)), ("risk", key, value, ledger.get(key))
+    for key, value in ledger.items():
+        assert risk.get(key, (0, 0)) == value, ("risk", key, risk.get(key), value)
+        assert stack.redis_outstanding(tenant.id, key[0], key[1]) == value[0], ("redis", key)
+    per_cur = {}
+    for (_, cur), (open_, _) in ledger.items():
+        per_cur[cur] = per_cur.get(cur, 0) + open_
+    totals = dict(stack.query("SELECT currency, outstanding_minor FROM rpt_totals WHERE tenant = %s",
+                              (tenant.id,)))
+    for cur in set(per_cur) | set(totals):
+        assert totals.get(cur, 0) == per_cur.get(cur, 0), ("reporting totals", cur, totals, per_cur)
+    assert sorted(stack.query("SELECT invoice_id, open_minor FROM rpt_invoices WHERE tenant = %s",
+                              (tenant.id,))) == \
+        sorted(stack.query("SELECT id, open_minor FROM invoices WHERE tenant = %s", (tenant.id,)))
+    assert sorted(stack.query("SELECT invoice_id, open_minor FROM risk_invoices WHERE tenant = %s",
+                              (tenant.id,))) == \
+        sorted(stack.query("SELECT id, open_minor FROM invoices WHERE tenant = %s", (tenant.id,)))
+    assert sorted(stack.query("SELECT invoice_id, open_minor FROM rem_open_items WHERE tenant = %s",
+                              (tenant.id,))) == \
+        sorted(stack.query("SELECT id, open_minor FROM invoices WHERE tenant = %s "
+                           "AND open_minor > 0 AND status = 'open'", (tenant.id,)))
+    return ledger
+
+
+def tail_events(stack, tenant_id, after_seq):
+    """(kind, message) of the ledger events after `after_seq`."""
+    out = []
+    for (data,) in stack.query("SELECT envelope FROM event_log WHERE tenant = %s AND stream = 'ledger' "
+                               "AND seq > %s ORDER BY seq", (tenant_id, after_seq)):
+        env = pb.Envelope()
+        env.ParseFromString(bytes(data))
+        kind = env.WhichOneof("event")
+        out.append((kind, getattr(env, kind)))
+    return out
+
+
+def credit_events(evs):
+    """The credit uses among events: (kind, source id, invoice, amount, open after, left)."""
+    out = []
+    for kind, e in evs:
+        if kind == "credit_note_applied":
+            out.append(("cn", e.credit_note_id, e.invoice_id, e.amount.minor,
+                        e.invoice_open_after.minor, e.unapplied.minor))
+        elif kind == "payment_allocated":
+            for a in e.allocations:
+                out.append(("pay", e.payment_id, a.invoice_id, a.amount.minor,
+                            a.invoice_open_after.minor, e.unapplied.minor))
+    return out
+
+
+def test_credit_note_excess_is_used_by_later_invoices(stack, tenant):
+    """A credit note's excess is unapplied credit that later invoices take,
+    together with payments' credit, oldest first (a credit note before a
+    payment on the same day); risk, reporting and reminders count each
+    application once."""
+    debtor, i1 = ok(tenant.send(debtor_item("D"), invoice_item("I1", "D", 1000, issue="2024-01-10")), 2)
+    # CN1 1500 on I1 (1000 open): 1000 applied, 500 of credit, dated 02-01.
+    # CN2 700 tied to nothing, dated 01-20; P 2000 on 01-25 finds nothing open;
+    # P2 300 on 02-01, the same day as CN1; CN3 in GBP is not for EUR invoices.
+    cn1, cn2, p, p2, cn3 = ok(tenant.send(
+        credit_note("CN1", "D", 1500, invoice="I1", on="2024-02-01"),
+        credit_note("CN2", "D", 700, on="2024-01-20"),
+        payment_item("P", "D", 2000, received="2024-01-25"),
+        payment_item("P2", "D", 300, received="2024-02-01"),
+        pb.IntakeItem(credit_note=pb.CreditNoteFact(
+            external_id="CN3", debtor_external_id="D", number="AV-3",
+            issue_date=date_pb("2024-01-01"), amount=money(400, "GBP")))), 5)
+    assert invoice_row(stack, tenant, i1)[1:3] == (0, "paid")
+    issued = events(stack, tenant.id, "CreditNoteIssued")
+    assert [(e.credit_note_issued.credit_note_id, e.credit_note_issued.applied.minor)
+            for e in issued] == [(cn1, 1000), (cn2, 0), (cn3, 0)]
+    # Nothing is owed now: the credit does not make the debtor owe less than 0.
+    assert_consumers_match_ledger(stack, tenant)
+
+    seq = stack.last_seq(tenant.id)
+    i2, i3, i4 = ok(tenant.send(invoice_item("I2", "D", 1000, issue="2024-03-01", due="2024-03-31"),
+                                invoice_item("I3", "D", 2500, issue="2024-03-02", due="2024-04-01"),
+                                invoice_item("I4", "D", 1000, issue="2024-03-03", due="2024-04-02")), 3)
+    uses = credit_events(tail_events(stack, tenant.id, seq))
+    assert uses == [
+        ("cn", cn2, i2, 700, 300, 0),       # 01-20: the oldest credit
+        ("pay", p, i2, 300, 0, 1700),       # 01-25
+        ("pay", p, i3, 1700, 800, 0),
+        ("cn", cn1, i3, 500, 300, 0),       # 02-01: the credit note before the payment
+        ("pay", p2, i3, 300, 0, 0),
+    ], uses
+    assert [invoice_row(stack, tenant, i)[1:3] for i in (i2, i3, i4)] == \
+        [(0, "paid"), (0, "paid"), (1000, "open")]
+    assert stack.query("SELECT external_id, applied_minor, unapplied_minor FROM credit_notes "
+                       "WHERE tenant = %s ORDER BY id", (tenant.id,)) == \
+        [("CN1", 1500, 0), ("CN2", 700, 0), ("CN3", 0, 400)]
+    assert sorted(stack.query("SELECT credit_note_id, invoice_id, amount_minor "
+                              "FROM credit_note_applications WHERE tenant = %s", (tenant.id,))) == \
+        sorted([(cn2, i2, 700), (cn1, i3, 500)])
+    assert stack.query("SELECT external_id, unapplied_minor FROM payments WHERE tenant = %s "
+                       "ORDER BY id", (tenant.id,)) == [("P", 0), ("P2", 0)]
+    ledger = assert_consumers_match_ledger(stack, tenant)
+    assert ledger[(debtor, "EUR")] == (1000, 1)
+    # Reporting's running totals: invoiced 5500 (I1..I4), collected the 2300
+    # of payments only: a credit note's credit is not cash, applied or not.
+    caught = stack.query("SELECT collected_minor, invoiced_minor FROM rpt_totals "
+                         "WHERE tenant = %s AND currency = 'EUR'", (tenant.id,))
+    assert caught == [(2300, 5500)], caught
+
+
+def partial(ext, payment, amount, on="2024-03-10"):
+    return pb.IntakeItem(payment_reversal=pb.PaymentReversalFact(
+        external_id=ext, payment_external_id=payment, reversed_date=date_pb(on),
+        reason="refund", amount=money(amount)))
+
+
+def test_partial_reversal_takes_credit_then_latest_allocations(stack, tenant):
+    debtor, a, b = ok(tenant.send(debtor_item("D"),
+                                  invoice_item("A", "D", 4000, due="2024-02-01"),
+                                  invoice_item("B", "D", 6000, due="2024-03-01")), 3)
+    (pay,) = ok(tenant.send(payment_item("P", "D", 11000)), 1)   # A then B, 1000 unapplied
+
+    # 1500 back: the 1000 of credit first, then 500 from B (paid last).
+    seq = stack.last_seq(tenant.id)
+    (r1,) = ok(tenant.send(partial("RF1", "P", 1500)), 1)
+    assert r1 != pay
+    assert invoice_row(stack, tenant, a)[1:3] == (0, "paid")
+    assert invoice_row(stack, tenant, b)[1:3] == (500, "open")
+    assert stack.query("SELECT amount_minor, unapplied_minor, refunded_minor, reversed_at IS NULL "
+                       "FROM payments WHERE tenant = %s AND id = %s", (tenant.id, pay)) == \
+        [(11000, 0, 1500, True)]
+    assert sorted(stack.query("SELECT invoice_id, amount_minor FROM allocations WHERE tenant = %s "
+                              "AND payment_id = %s", (tenant.id, pay))) == sorted([(a, 4000), (b, 5500)])
+    assert stack.query("SELECT id, payment_id, external_id, amount_minor, unapplied_minor FROM "
+                       "payment_refunds WHERE tenant = %s", (tenant.id,)) == \
+        [(r1, pay, "RF1", 1500, 1000)]
+    (kind, ev), = tail_events(stack, tenant.id, seq)
+    assert kind == "payment_reversed"
+    assert (ev.payment_id, ev.amount.minor, ev.unapplied_removed.minor, ev.partial, ev.external_id) == \
+        (pay, 1500, 1000, True, "RF1")
+    assert [(x.invoice_id, x.amount.minor, x.invoice_open_after.minor) for x in ev.reopened] == \
+        [(b, 500, 500)]
+
+    # The same refund again: the first result, nothing moves.
+    before = stack.event_count(tenant.id)
+    again = tenant.send(partial("RF1", "P", 1500))
+    assert [(r.status, r.id) for r in again.results] == [(DUPLICATE, r1)]
+    assert stack.event_count(tenant.id) == before
+    assert invoice_row(stack, tenant, b)[1:3] == (500, "open")
+    # More than is left (9500), another currency: refused naming the field.
+    rejected(tenant.send(partial("RF2", "P", 9501)), "amount.minor", "exceeds the 9500 left")
+    bad = partial("RF3", "P", 100)
+    bad.payment_reversal.amount.currency = "GBP"
+    rejected(tenant.send(bad), "amount.currency", "differs from the payment's currency")
+
+    # 6000 more: the rest of B (5500) then 500 of A.
+    ok(tenant.send(partial("RF4", "P", 6000)), 1)
+    assert invoice_row(stack, tenant, b)[1:3] == (6000, "open")
+    assert invoice_row(stack, tenant, a)[1:3] == (500, "open")
+    assert_consumers_match_ledger(stack, tenant)
+    # The last 3500: the payment is gone (reversed), A wholly open again.
+    ok(tenant.send(partial("RF5", "P", 3500)), 1)
+    assert invoice_row(stack, tenant, a)[1:3] == (4000, "open")
+    assert stack.query("SELECT refunded_minor, reversed_at IS NOT NULL FROM payments "
+                       "WHERE tenant = %s AND id = %s", (tenant.id, pay)) == [(11000, True)]
+    assert stack.scalar("SELECT count(*) FROM allocations WHERE tenant = %s AND payment_id = %s",
+                        (tenant.id, pay)) == 0
+    rejected(tenant.send(partial("RF6", "P", 1)), "payment_external_id", "already reversed")
+    ledger = assert_consumers_match_ledger(stack, tenant)
+    assert ledger[(debtor, "EUR")] == (10000, 2)
+    # Collected: 11000 received, 11000 given back.
+    assert stack.scalar("SELECT collected_minor FROM rpt_totals WHERE tenant = %s "
+                        "AND currency = 'EUR'", (tenant.id,)) == 0

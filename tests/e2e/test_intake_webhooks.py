@@ -271,3 +271,86 @@ def test_stripe_dispute_and_bad_signatures(stack, tenant):
                         (tenant.id,)) == 0
     assert stack.scalar("SELECT count(*) FROM stripe_events WHERE tenant = %s AND event_id = 'evt_z'",
                         (tenant.id,)) == 0
+
+
+def test_stripe_partial_refunds_each_applied_once(stack, tenant):
+    """Partial refunds of one charge: each refund, keyed by its id, reopens
+    the invoice by its amount once, whichever events tell it (charge.refunded
+    with the charge's cumulative refunds list, refund.created,
+    charge.refund.updated) and however often; the full refund then reverses
+    what is left."""
+    from test_intake_facts import assert_consumers_match_ledger
+    secret = add_secret(stack, tenant, "stripe")
+    paid = dict(INVOICE, amount_paid=24000, status="paid", status_transitions={"paid_at": 1705000000})
+    for evt in (event("evt_c", "customer.created", CUSTOMER),
+                event("evt_i", "invoice.finalized", INVOICE),
+                event("evt_p", "invoice.paid", paid)):
+        status, body = post_stripe(stack, tenant, secret, evt)
+        assert status == 200 and body["results"][0]["status"] == "accepted", body
+    inv_open = lambda: stack.scalar("SELECT open_minor FROM invoices WHERE tenant = %s", (tenant.id,))
+    assert inv_open() == 0
+
+    def refund(rid, amount, created, status="succeeded"):
+        return {"id": rid, "object": "refund", "amount": amount, "currency": "eur", "charge": "ch_Q1",
+                "payment_intent": "pi_Q1", "created": created, "status": status}
+
+    def charge(refunds, refunded=False):
+        return {"id": "ch_Q1", "object": "charge", "amount": 24000, "amount_captured": 24000,
+                "currency": "eur", "customer": "cus_Q1", "invoice": "in_Q1", "payment_intent": "pi_Q1",
+                "refunded": refunded, "amount_refunded": sum(r["amount"] for r in refunds),
+                "refunds": {"object": "list", "data": refunds}}
+
+    re1, re2 = refund("re_1", 5000, 1706000000), refund("re_2", 3000, 1706100000)
+    # The first partial refund, told by charge.refunded (refunds listed).
+    status, body = post_stripe(stack, tenant, secret, event("evt_r1", "charge.refunded", charge([re1])))
+    assert status == 200 and [r["status"] for r in body["results"]] == ["accepted"], body
+    first = body["results"][0]["id"]
+    assert inv_open() == 5000
+    # ... then by refund.created: the same refund, a duplicate.
+    status, body = post_stripe(stack, tenant, secret, event("evt_r1b", "refund.created", re1))
+    assert status == 200 and body["results"] == [{"index": 0, "status": "duplicate", "id": first}], body
+    assert inv_open() == 5000
+    # A second refund: charge.refunded lists both (newest first, cumulative 8000).
+    evt = event("evt_r2", "charge.refunded", charge([re2, re1]))
+    status, body = post_stripe(stack, tenant, secret, evt)
+    assert status == 200 and [r["status"] for r in body["results"]] == ["accepted", "duplicate"], body
+    assert inv_open() == 8000
+    # Stripe redelivers that event: the kept answer, nothing applied again.
+    events_before = stack.event_count(tenant.id)
+    status, again = post_stripe(stack, tenant, secret, evt)
+    assert status == 200 and again == body
+    assert inv_open() == 8000 and stack.event_count(tenant.id) == events_before
+    # A pending refund gave nothing back yet; when it succeeds it counts.
+    status, body = post_stripe(stack, tenant, secret, event(
+        "evt_r3p", "charge.refund.updated", refund("re_3", 2000, 1706200000, status="pending")))
+    assert status == 200 and "ignored" in body, body
+    assert inv_open() == 8000
+    status, body = post_stripe(stack, tenant, secret, event(
+        "evt_r3", "charge.refund.updated", refund("re_3", 2000, 1706200000)))
+    assert status == 200 and body["results"][0]["status"] == "accepted", body
+    assert inv_open() == 10000
+    # A partial charge.refunded without the list cannot name its refund: ignored.
+    bare = charge([re2, re1])
+    del bare["refunds"]
+    status, body = post_stripe(stack, tenant, secret, event("evt_r4", "charge.refunded", bare))
+    assert status == 200 and body.get("ignored") == "charge.refunded", body
+    assert inv_open() == 10000
+
+    assert stack.query("SELECT amount_minor, refunded_minor, unapplied_minor, reversed_at IS NULL "
+                       "FROM payments WHERE tenant = %s", (tenant.id,)) == [(24000, 10000, 0, True)]
+    assert sorted(stack.query("SELECT external_id, amount_minor, reversed_date::text FROM payment_refunds "
+                              "WHERE tenant = %s", (tenant.id,))) == \
+        [("re_1", 5000, "2024-01-23"), ("re_2", 3000, "2024-01-24"), ("re_3", 2000, "2024-01-25")]
+    assert stack.scalar("SELECT count(*) FROM event_log WHERE tenant = %s "
+                        "AND event_type = 'PaymentReversed'", (tenant.id,)) == 3
+    assert_consumers_match_ledger(stack, tenant)
+
+    # Refunded in full, without the list: the rest (14000) is reversed.
+    status, body = post_stripe(stack, tenant, secret, event(
+        "evt_r5", "charge.refunded", dict(bare, refunded=True, amount_refunded=24000)))
+    assert status == 200 and body["results"][0]["status"] == "accepted", body
+    assert inv_open() == 24000
+    assert stack.query("SELECT refunded_minor, reversed_at IS NOT NULL FROM payments WHERE tenant = %s",
+                       (tenant.id,)) == [(10000, True)]
+    ledger = assert_consumers_match_ledger(stack, tenant)
+    assert list(ledger.values()) == [(24000, 1)]

@@ -4,7 +4,8 @@ invoices closed by payments, how many late, the sum of days late and the
 exponentially weighted days late (sequential: each closing moves it), and
 the tenant's population. The feed is the random one of test_intake_bulk
 (runs of invoices and payments, partial payments, several payments of one
-debtor in a row, overpayments, credit taken by later invoices)."""
+debtor in a row, overpayments, credit notes, partial reversals, credit taken
+by later invoices)."""
 
 import datetime
 import math
@@ -47,6 +48,17 @@ def expected_history(stack, tenant_id):
                     h[0] += 1
                     h[1] += delay > 0
                     h[2] += delay
+        # Credit notes and reversals move an invoice's open amount without
+        # making it paid; a reopened invoice may be paid again later.
+        elif kind == "payment_reversed":
+            for a in env.payment_reversed.reopened:
+                open_[a.invoice_id] = a.invoice_open_after.minor
+        elif kind == "credit_note_issued" and env.credit_note_issued.invoice_id:
+            e = env.credit_note_issued
+            open_[e.invoice_id] = e.invoice_open_after.minor
+        elif kind == "credit_note_applied":
+            e = env.credit_note_applied
+            open_[e.invoice_id] = e.invoice_open_after.minor
     return hist
 
 

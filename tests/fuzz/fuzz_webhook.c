@@ -102,17 +102,23 @@ static void s_stripe(const uint8_t *data, size_t size)
             CHECK(m.reason && m.ignored_key);
         else {
             CHECK(m.item);
-            Creance__IntakeItem *item = NULL;
-            intake_error_t e;
-            memset(&e, 0, sizeof e);
-            if (intake_json_item(m.item, &item, &e)) {
-                CHECK(item);
-                if (!intake_validate_item(item, &e))
+            /* One item, or several (a charge's refunds), never none. */
+            bool many = json_is_array(m.item);
+            CHECK(!many || json_array_size(m.item) > 0);
+            size_t n = many ? json_array_size(m.item) : 1;
+            for (size_t i = 0; i < n; i++) {
+                Creance__IntakeItem *item = NULL;
+                intake_error_t e;
+                memset(&e, 0, sizeof e);
+                if (intake_json_item(many ? json_array_get(m.item, i) : m.item, &item, &e)) {
+                    CHECK(item);
+                    if (!intake_validate_item(item, &e))
+                        s_check_error(&e);
+                    creance__intake_item__free_unpacked(item, NULL);
+                }
+                else
                     s_check_error(&e);
-                creance__intake_item__free_unpacked(item, NULL);
             }
-            else
-                s_check_error(&e);
         }
         intake_stripe_mapped_clear(&m);
     }

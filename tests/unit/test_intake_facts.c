@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../../services/intake/validate.h"
+#include "../../services/intake/facts.h"
 
 static Creance__Money s_money(int64_t minor, const char *currency)
 {
@@ -83,6 +84,69 @@ static void test_cancellation_reversal(void **state)
     EXPECT(intake_validate_reversal(&r, &e), e, "missing_field", "payment_external_id");
     r.payment_external_id = "P";
     assert_true(intake_validate_reversal(&r, &e));
+    /* A partial reversal: a known currency and a positive amount; zero
+       means the whole rest. */
+    Creance__Money part = s_money(-5, "EUR");
+    r.amount = &part;
+    EXPECT(intake_validate_reversal(&r, &e), e, "bad_amount", "amount.minor");
+    part.minor = 0;
+    assert_true(intake_validate_reversal(&r, &e));
+    part.minor = 250;
+    part.currency = "EUX";
+    EXPECT(intake_validate_reversal(&r, &e), e, "unknown_currency", "amount.currency");
+    part.currency = "EUR";
+    assert_true(intake_validate_reversal(&r, &e));
+}
+
+/*  Oldest credit first whatever its kind; a credit note before a payment on
+    the same day; then by id. */
+static void test_credit_order(void **state)
+{
+    credit_use_t pay_old = { .id = 9, .credit_note = false, .received = 100 };
+    credit_use_t cn_new = { .id = 1, .credit_note = true, .received = 101 };
+    credit_use_t cn_same = { .id = 7, .credit_note = true, .received = 100 };
+    credit_use_t pay_same = { .id = 2, .credit_note = false, .received = 100 };
+    assert_true(intake_credit_order(&pay_old, &cn_new) < 0);
+    assert_true(intake_credit_order(&cn_new, &pay_old) > 0);
+    assert_true(intake_credit_order(&cn_same, &pay_same) < 0);
+    assert_true(intake_credit_order(&pay_same, &pay_old) < 0);
+    assert_int_equal(intake_credit_order(&pay_old, &pay_old), 0);
+}
+
+/*  A partial reversal takes the payment's credit first, then its most
+    recent allocations. */
+static void test_refund_split(void **state)
+{
+    alloc_t v[3] = { { .invoice_id = 1, .amount = 400 }, { .invoice_id = 2, .amount = 300 },
+                     { .invoice_id = 3, .amount = 200 } };
+    allocs_t a = { v, 3, 3 };
+    int64_t credit = -1;
+    assert_int_equal(intake_refund_split(150, 100, &a, &credit), 0);
+    assert_int_equal(credit, 100);
+    assert_int_equal(v[0].amount, 0);
+    assert_int_equal(v[1].amount, 0);
+    assert_int_equal(v[2].amount, 50);          /* the last allocation gives back */
+
+    alloc_t w[3] = { { .invoice_id = 1, .amount = 400 }, { .invoice_id = 2, .amount = 300 },
+                     { .invoice_id = 3, .amount = 200 } };
+    allocs_t b = { w, 3, 3 };
+    assert_int_equal(intake_refund_split(600, 0, &b, &credit), 0);
+    assert_int_equal(credit, 0);
+    assert_int_equal(w[0].amount, 100);
+    assert_int_equal(w[1].amount, 300);
+    assert_int_equal(w[2].amount, 200);
+
+    /* Less refunded than the credit: no invoice reopens. */
+    alloc_t x[1] = { { .invoice_id = 1, .amount = 400 } };
+    allocs_t c = { x, 1, 1 };
+    assert_int_equal(intake_refund_split(30, 100, &c, &credit), 0);
+    assert_int_equal(credit, 30);
+    assert_int_equal(x[0].amount, 0);
+
+    /* More than the payment holds. */
+    alloc_t y[1] = { { .invoice_id = 1, .amount = 400 } };
+    allocs_t d = { y, 1, 1 };
+    assert_int_equal(intake_refund_split(501, 100, &d, &credit), -1);
 }
 
 static void test_credit_note_write_off(void **state)
@@ -202,6 +266,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_adjustment),
         cmocka_unit_test(test_cancellation_reversal),
+        cmocka_unit_test(test_credit_order),
+        cmocka_unit_test(test_refund_split),
         cmocka_unit_test(test_credit_note_write_off),
         cmocka_unit_test(test_plan),
         cmocka_unit_test(test_promise),

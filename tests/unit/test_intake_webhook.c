@@ -409,8 +409,72 @@ static void test_stripe_payments(void **state)
     it = s_mapped_item(&m);
     assert_string_equal(it->payment_reversal->external_id, "ch_1:refund");
     assert_string_equal(it->payment_reversal->payment_external_id, "pi_1");
+    assert_null(it->payment_reversal->amount);              /* the whole rest */
     creance__intake_item__free_unpacked(it, NULL);
     intake_stripe_mapped_clear(&m);
+}
+
+/*  Partial refunds: each refund is one item keyed by its id, the same item
+    whichever event tells it. */
+static void test_stripe_partial_refunds(void **state)
+{
+    stripe_mapped_t m;
+    intake_error_t err;
+    const char *refund = "{\"id\":\"re_1\",\"object\":\"refund\",\"amount\":300,"
+                         "\"currency\":\"eur\",\"charge\":\"ch_1\",\"payment_intent\":\"pi_1\","
+                         "\"created\":1706000000,\"status\":\"succeeded\"}";
+    char text[2048];
+    snprintf(text, sizeof text, "{\"id\":\"e1\",\"type\":\"refund.created\",\"created\":1,"
+             "\"data\":{\"object\":%s}}", refund);
+    assert_int_equal(s_map(text, &m, &err), STRIPE_ITEM);
+    Creance__IntakeItem *alone = s_mapped_item(&m);
+    assert_int_equal(alone->fact_case, CREANCE__INTAKE_ITEM__FACT_PAYMENT_REVERSAL);
+    assert_string_equal(alone->payment_reversal->external_id, "re_1");
+    assert_string_equal(alone->payment_reversal->payment_external_id, "pi_1");
+    assert_int_equal(alone->payment_reversal->amount->minor, 300);
+    assert_string_equal(alone->payment_reversal->amount->currency, "EUR");
+    assert_int_equal(alone->payment_reversal->reversed_date->day, 23);      /* 2024-01-23 */
+    assert_true(intake_validate_item(alone, &err));
+    intake_stripe_mapped_clear(&m);
+
+    /* The charge listing two refunds (cumulative 500): two items, the
+       first identical to the one above (so a duplicate of it). */
+    snprintf(text, sizeof text, "{\"id\":\"e2\",\"type\":\"charge.refunded\",\"created\":2,"
+             "\"data\":{\"object\":{\"id\":\"ch_1\",\"payment_intent\":\"pi_1\","
+             "\"currency\":\"eur\",\"refunded\":false,\"amount_refunded\":500,\"refunds\":"
+             "{\"object\":\"list\",\"data\":[{\"id\":\"re_2\",\"amount\":200,"
+             "\"created\":1706100000,\"status\":\"succeeded\",\"charge\":\"ch_1\","
+             "\"payment_intent\":\"pi_1\"},%s,{\"id\":\"re_3\",\"amount\":50,"
+             "\"status\":\"failed\"}]}}}}", refund);
+    assert_int_equal(s_map(text, &m, &err), STRIPE_ITEM);
+    assert_true(json_is_array(m.item));
+    assert_int_equal(json_array_size(m.item), 2);           /* the failed one is not there */
+    Creance__IntakeItem *it = NULL;
+    assert_true(intake_json_item(json_array_get(m.item, 1), &it, &err));
+    size_t n1 = creance__intake_item__get_packed_size(alone),
+           n2 = creance__intake_item__get_packed_size(it);
+    uint8_t b1[512], b2[512];
+    assert_int_equal(n1, n2);
+    creance__intake_item__pack(alone, b1);
+    creance__intake_item__pack(it, b2);
+    assert_memory_equal(b1, b2, n1);
+    creance__intake_item__free_unpacked(it, NULL);
+    assert_true(intake_json_item(json_array_get(m.item, 0), &it, &err));
+    assert_string_equal(it->payment_reversal->external_id, "re_2");
+    assert_int_equal(it->payment_reversal->amount->minor, 200);
+    creance__intake_item__free_unpacked(it, NULL);
+    creance__intake_item__free_unpacked(alone, NULL);
+    intake_stripe_mapped_clear(&m);
+
+    /* Pending or failed refunds gave nothing back. */
+    assert_int_equal(s_map("{\"id\":\"e\",\"type\":\"charge.refund.updated\",\"data\":{\"object\":"
+                           "{\"id\":\"re_4\",\"amount\":10,\"status\":\"pending\"}}}", &m, &err),
+                     STRIPE_IGNORED);
+    assert_string_equal(m.ignored_key, "refund_pending");
+    assert_int_equal(s_map("{\"id\":\"e\",\"type\":\"refund.updated\",\"data\":{\"object\":"
+                           "{\"id\":\"re_4\",\"amount\":10,\"status\":\"canceled\"}}}", &m, &err),
+                     STRIPE_IGNORED);
+    assert_string_equal(m.ignored_key, "refund_not_succeeded");
 }
 
 static void test_stripe_disputes_and_unknown(void **state)
@@ -465,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_stripe_customer),
         cmocka_unit_test(test_stripe_invoice_events),
         cmocka_unit_test(test_stripe_payments),
+        cmocka_unit_test(test_stripe_partial_refunds),
         cmocka_unit_test(test_stripe_disputes_and_unknown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

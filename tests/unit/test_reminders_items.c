@@ -24,6 +24,8 @@ typedef struct {
         Creance__PaymentReversed payment_reversed;
         Creance__InvoiceCancelled invoice_cancelled;
         Creance__WrittenOff written_off;
+        Creance__CreditNoteIssued credit_note_issued;
+        Creance__CreditNoteApplied credit_note_applied;
         Creance__DisputeOpened dispute_opened;
         Creance__DisputeResolved dispute_resolved;
         Creance__InvoiceAdjusted invoice_adjusted;
@@ -312,6 +314,52 @@ static void test_invoice_adjusted(void **state)
     map_refused(f, "invoice_adjusted.open_amount", "missing");
 }
 
+static void test_credit_notes(void **state)
+{
+    fixture_t *f = *state;
+    /*  Tied, the invoice still open after it: its open amount drops. */
+    env_init(f, CREANCE__ENVELOPE__EVENT_CREDIT_NOTE_ISSUED);
+    Creance__CreditNoteIssued c = CREANCE__CREDIT_NOTE_ISSUED__INIT;
+    c.invoice_id = 10;
+    c.amount = money(f, 0, 500, "EUR");
+    c.invoice_open_after = money(f, 1, 300, "EUR");
+    f->ev.credit_note_issued = c;
+    map_ok(f);
+    assert_int_equal(f->changes.n, 1);
+    assert_int_equal(f->changes.v[0].op, REM_SET_OPEN);
+    assert_int_equal(f->changes.v[0].invoice_id, 10);
+    assert_int_equal(f->changes.v[0].open_minor, 300);
+    /*  Settled by it: no row. */
+    f->money[1].minor = 0;
+    map_ok(f);
+    assert_int_equal(f->changes.n, 1);
+    assert_int_equal(f->changes.v[0].op, REM_DELETE);
+    /*  Tied to none: nothing to change. */
+    f->ev.credit_note_issued.invoice_id = 0;
+    f->ev.credit_note_issued.invoice_open_after = NULL;
+    map_ok(f);
+    assert_int_equal(f->changes.n, 0);
+
+    /*  Its credit taken by a later invoice. */
+    env_init(f, CREANCE__ENVELOPE__EVENT_CREDIT_NOTE_APPLIED);
+    Creance__CreditNoteApplied a = CREANCE__CREDIT_NOTE_APPLIED__INIT;
+    a.credit_note_id = 4;
+    a.invoice_id = 12;
+    a.amount = money(f, 0, 200, "EUR");
+    a.invoice_open_after = money(f, 1, 800, "EUR");
+    f->ev.credit_note_applied = a;
+    map_ok(f);
+    assert_int_equal(f->changes.n, 1);
+    assert_int_equal(f->changes.v[0].op, REM_SET_OPEN);
+    assert_int_equal(f->changes.v[0].invoice_id, 12);
+    assert_int_equal(f->changes.v[0].open_minor, 800);
+    f->money[1].minor = 0;
+    map_ok(f);
+    assert_int_equal(f->changes.v[0].op, REM_DELETE);
+    f->ev.credit_note_applied.invoice_open_after = NULL;
+    map_refused(f, "credit_note_applied.invoice_open_after", "missing");
+}
+
 static void test_other_events_change_nothing(void **state)
 {
     fixture_t *f = *state;
@@ -358,6 +406,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_removals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disputes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invoice_adjusted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_credit_notes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_events_change_nothing, setup, teardown),
         cmocka_unit_test(test_tenant_check),
     };

@@ -22,6 +22,7 @@ typedef struct {
         Creance__PaymentReversed payment_reversed;
         Creance__InvoiceCancelled invoice_cancelled;
         Creance__CreditNoteIssued credit_note_issued;
+        Creance__CreditNoteApplied credit_note_applied;
         Creance__WrittenOff written_off;
         Creance__DisputeOpened dispute_opened;
         Creance__DisputeResolved dispute_resolved;
@@ -181,6 +182,12 @@ static void test_payment_reversed(void **state)
     assert_int_equal(only(&d, "EUR")->outstanding, 500);
     assert_int_equal(only(&d, "EUR")->collected, -500);
     assert_int_equal(only(&d, "EUR")->payment_count, 0);
+
+    /*  The unapplied credit it took back was collected too: no longer. */
+    f.ev.payment_reversed.unapplied_removed = money(&f, 15, 70, "EUR");
+    map_ok(&f, &d);
+    assert_int_equal(only(&d, "EUR")->outstanding, 500);
+    assert_int_equal(only(&d, "EUR")->collected, -570);
 }
 
 static void test_invoice_cancelled(void **state)
@@ -203,12 +210,49 @@ static void test_credit_note_and_write_off(void **state)
 {
     fixture_t f;
     rpt_deltas_t d;
+    /*  Tied to an invoice, 120 of which 80 applied: only the 80 is owed
+        less now; the 40 of credit waits for a later invoice. */
     env_init(&f, CREANCE__ENVELOPE__EVENT_CREDIT_NOTE_ISSUED);
     Creance__CreditNoteIssued c = CREANCE__CREDIT_NOTE_ISSUED__INIT;
+    c.invoice_id = 10;
     c.amount = money(&f, 0, 120, "EUR");
+    c.applied = money(&f, 1, 80, "EUR");
     f.ev.credit_note_issued = c;
     map_ok(&f, &d);
+    assert_int_equal(only(&d, "EUR")->outstanding, -80);
+    assert_int_equal(only(&d, "EUR")->invoiced, 0);
+    assert_int_equal(only(&d, "EUR")->collected, 0);
+
+    /*  Tied to none: all credit, nothing owed less yet. */
+    f.ev.credit_note_issued.invoice_id = 0;
+    f.money[1].minor = 0;
+    map_ok(&f, &d);
+    assert_int_equal(only(&d, "EUR")->outstanding, 0);
+    /*  An event from before `applied`: tied, the whole amount; untied,
+        nothing (it is credit). */
+    f.ev.credit_note_issued.applied = NULL;
+    map_ok(&f, &d);
+    assert_int_equal(only(&d, "EUR")->outstanding, 0);
+    f.ev.credit_note_issued.invoice_id = 10;
+    map_ok(&f, &d);
     assert_int_equal(only(&d, "EUR")->outstanding, -120);
+    /*  More applied than the amount is refused. */
+    f.ev.credit_note_issued.applied = money(&f, 1, 121, "EUR");
+    rpt_error_t err;
+    assert_int_equal(rpt_deltas_from_event(&f.env, &d, &err), -1);
+    assert_string_equal(err.field, "credit_note_issued.applied");
+
+    /*  The credit taken later by another invoice: owed less then, once. */
+    env_init(&f, CREANCE__ENVELOPE__EVENT_CREDIT_NOTE_APPLIED);
+    Creance__CreditNoteApplied ca = CREANCE__CREDIT_NOTE_APPLIED__INIT;
+    ca.credit_note_id = 5;
+    ca.invoice_id = 11;
+    ca.amount = money(&f, 0, 40, "EUR");
+    f.ev.credit_note_applied = ca;
+    map_ok(&f, &d);
+    assert_int_equal(d.n, 1);
+    assert_int_equal(only(&d, "EUR")->outstanding, -40);
+    assert_int_equal(only(&d, "EUR")->collected, 0);
     assert_int_equal(only(&d, "EUR")->invoiced, 0);
 
     env_init(&f, CREANCE__ENVELOPE__EVENT_WRITTEN_OFF);

@@ -213,13 +213,63 @@ test_written_off_and_credit_note(void **state)
     assert_int_equal(risk_delta_from_envelope(&env, &set), RISK_DELTA_SOME);
     s_expect(&set, 0, 8, "GBP", -999, 0);    /* the event does not say it closed */
 
+    /*  A credit note tied to no invoice is credit: nothing owed less yet
+        (its credit counts when a later invoice takes it). */
     Creance__CreditNoteIssued c = CREANCE__CREDIT_NOTE_ISSUED__INIT;
     c.debtor_id = 8;
     c.amount = &amount;
     env.event_case = CREANCE__ENVELOPE__EVENT_CREDIT_NOTE_ISSUED;
     env.credit_note_issued = &c;
+    assert_int_equal(risk_delta_from_envelope(&env, &set), RISK_DELTA_NONE);
+
+    /*  Tied, 999 of which 600 applied and the invoice closed by it. */
+    Creance__Money applied = s_money(600, "GBP"), after = s_money(0, "GBP");
+    c.invoice_id = 70;
+    c.applied = &applied;
+    c.invoice_open_after = &after;
+    assert_int_equal(risk_delta_from_envelope(&env, &set), RISK_DELTA_SOME);
+    s_expect(&set, 0, 8, "GBP", -600, -1);
+    /*  Still open after it: the count stays. */
+    after.minor = 5;
+    assert_int_equal(risk_delta_from_envelope(&env, &set), RISK_DELTA_SOME);
+    s_expect(&set, 0, 8, "GBP", -600, 0);
+    /*  Before `applied` existed: tied, the whole amount. */
+    c.applied = NULL;
     assert_int_equal(risk_delta_from_envelope(&env, &set), RISK_DELTA_SOME);
     s_expect(&set, 0, 8, "GBP", -999, 0);
+    /*  More applied than the amount is refused, naming the field. */
+    Creance__Money too_much = s_money(1000, "GBP");
+    c.applied = &too_much;
+    assert_int_equal(risk_delta_from_envelope(&env, &set), RISK_DELTA_INVALID);
+    assert_string_equal(set.field, "credit_note_issued.applied.minor");
+}
+
+static void
+test_credit_note_applied(void **state)
+{
+    Creance__Money amount = s_money(250, "EUR"), after = s_money(0, "EUR");
+    Creance__CreditNoteApplied c = CREANCE__CREDIT_NOTE_APPLIED__INIT;
+    c.credit_note_id = 3;
+    c.debtor_id = 8;
+    c.invoice_id = 71;
+    c.amount = &amount;
+    c.invoice_open_after = &after;
+    Creance__Envelope env = s_env();
+    env.event_case = CREANCE__ENVELOPE__EVENT_CREDIT_NOTE_APPLIED;
+    env.credit_note_applied = &c;
+    risk_delta_set_t set;
+    assert_int_equal(risk_delta_from_envelope(&env, &set), RISK_DELTA_SOME);
+    s_expect(&set, 0, 8, "EUR", -250, -1);       /* it settled the new invoice */
+    after.minor = 100;
+    assert_int_equal(risk_delta_from_envelope(&env, &set), RISK_DELTA_SOME);
+    s_expect(&set, 0, 8, "EUR", -250, 0);
+    c.invoice_open_after = NULL;
+    assert_int_equal(risk_delta_from_envelope(&env, &set), RISK_DELTA_INVALID);
+    assert_string_equal(set.field, "credit_note_applied.invoice_open_after");
+    c.invoice_open_after = &after;
+    c.invoice_id = 0;
+    assert_int_equal(risk_delta_from_envelope(&env, &set), RISK_DELTA_INVALID);
+    assert_string_equal(set.field, "credit_note_applied.invoice_id");
 }
 
 static void
@@ -346,6 +396,7 @@ main(void)
         cmocka_unit_test(test_allocate_then_reverse_is_neutral),
         cmocka_unit_test(test_invoice_cancelled),
         cmocka_unit_test(test_written_off_and_credit_note),
+        cmocka_unit_test(test_credit_note_applied),
         cmocka_unit_test(test_other_events_are_noops),
         cmocka_unit_test(test_invalid_events),
         cmocka_unit_test(test_invalid_allocations),
