@@ -330,7 +330,11 @@ def test_debtor_show(stack, tenant, ledger):
     assert body["debtor"]["legal_name"] == "Dupont SARL"
     assert body["debtor"]["external_id"] == "D1"
     assert body["balance"] == [{"currency": "EUR", "outstanding_minor": 150050, "open_invoices": 2}]
-    assert [r["reason"] for r in body["reminders"]] == ["level 1: 7 days late"]
+    # The reminder written here is shown; reminders' own passes may add one
+    # for these 2024 invoices or not, depending on the hour in the debtor's
+    # time zone (quiet hours), so only the written one is asserted.
+    reasons = [r["reason"] for r in body["reminders"]]
+    assert "level 1: 7 days late" in reasons and len(reasons) <= 2, reasons
     risk = stack.risk_query(pb.Query(get_debtor_risk=pb.GetDebtorRisk(tenant=tenant.id,
                                                                       debtor_id=d1)))
     assert body["risk"]["score"] == risk.debtor_risk.score
@@ -342,7 +346,8 @@ def test_debtor_show(stack, tenant, ledger):
     assert out.splitlines()[0] == "debtor %d  Dupont SARL  (external id D1, FR)" % d1
     assert "balance 1500.50 EUR, 2 open invoices" in out
     assert "risk score %d, grade %s" % (risk.debtor_risk.score, risk.debtor_risk.grade) in out
-    assert "open invoices (2)" in out and "reminders (last 1)" in out
+    assert "open invoices (2)" in out and "reminders (last " in out
+    assert "level 1: 7 days late" in out
     f2 = [l for l in out.splitlines() if "F-F2" in l][0].split()
     assert f2[-3:] == ["300.50", "300.50", "50.00"]
 
