@@ -75,9 +75,12 @@ def test_reminders_preview_lists_each_debtor_with_its_reason(stack, tenant, ledg
 def test_reminders_worklist_shows_the_phone_tasks(stack, tenant, ledger):
     r = cli(stack, tenant, "reminders", "worklist", "--json")
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)["tasks"] == []
+    assert all(t["debtor_id"] in (ledger["D1"], ledger["D2"]) for t in json.loads(r.stdout)["tasks"])
     # A phone task as the ladder leaves one (seeded directly: the ladder's
-    # own path to it is tested in test_reminders.py).
+    # own path to it is tested in test_reminders.py). Reminders' own passes
+    # may add tasks for these 2024 invoices meanwhile, or not, depending on
+    # the hour in the debtors' time zone (quiet hours): the seeded one is
+    # looked for among them.
     rid = stack.scalar(
         "INSERT INTO reminders (tenant, debtor_id, level, channel, template_key, tone, invoice_ids,"
         " currency, total_minor, planned_date, reason) VALUES (%s, %s, 3, 'phone', 'call', 'firm',"
@@ -89,11 +92,12 @@ def test_reminders_worklist_shows_the_phone_tasks(stack, tenant, ledger):
     r = cli(stack, tenant, "reminders", "worklist")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines[0] == "phone worklist for %s (open): 1 task" % tenant.id
+    assert lines[0].startswith("phone worklist for %s (open): " % tenant.id), lines[0]
     assert lines[1].split() == ["task", "due", "debtor", "name", "phone", "level", "currency",
                                 "amount", "status", "note"]
-    assert "2024-03-21" in lines[2] and "+33100000001" in lines[2] and "1500.50" in lines[2] \
-        and "ask for F1" in lines[2]
+    seeded = [l for l in lines[2:] if "ask for F1" in l]
+    assert len(seeded) == 1, lines
+    assert "2024-03-21" in seeded[0] and "+33100000001" in seeded[0] and "1500.50" in seeded[0]
     r = cli(stack, tenant, "reminders", "worklist", "--status", "done", "--csv")
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == ["task,due,debtor,name,phone,level,currency,amount,status,note"]
