@@ -410,7 +410,7 @@ consumer_catch_up(consumer_t *self)
         if (last <= pos)
             continue;
         lag += last - pos;
-        if (paged || rc != 0)
+        if (paged)
             continue;                   /* only measured: the next call applies it */
         paged = true;
         int64_t upto = pos + CATCHUP_PAGE + 1 < last + 1 ? pos + CATCHUP_PAGE + 1 : last + 1;

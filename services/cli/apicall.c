@@ -112,6 +112,13 @@ s_fixed(int64_t v, int64_t div, int places, const char *unit, char *out, size_t 
              a % (uint64_t) div, unit);
 }
 
+const char *
+cli_json_str(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
 void
 cli_api_value(const char *key, const json_t *v, const char *currency, char *out, size_t len)
 {

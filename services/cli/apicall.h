@@ -43,6 +43,9 @@ int cli_api_call(const cli_t *cli, const cli_service_t *svc, const char *method,
                  const char *path, const char *token, const char *body, const char *what,
                  json_t **json, char **raw);
 
+/*  A string member of an API object, "" when absent or not a string. */
+const char *cli_json_str(const json_t *o, const char *key);
+
 /*  A value of an API row as text for a table: by the key's suffix,
     "_minor" money in `currency` ("1234.50"), "_x10" tenths ("12.5"),
     "_x100" hundredths, "_bp" basis points as a percentage ("12.34 %");

@@ -83,13 +83,6 @@ s_print_json(json_t *j)
     fputc('\n', stdout);
 }
 
-static const char *
-s_str(json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
 /*  A path segment percent-encoded (a token name may hold spaces). */
 static void
 s_segment(const char *text, char *out, size_t len)
@@ -142,7 +135,7 @@ cmd_admin_tenant(cli_t *cli, const cli_command_t *cmd, int argc, char **argv)
         if (cli->json)
             s_print_json(reply);
         else
-            printf("tenant %s created (%s)\n", s_str(reply, "id"), s_str(reply, "name"));
+            printf("tenant %s created (%s)\n", cli_json_str(reply, "id"), cli_json_str(reply, "name"));
         json_decref(reply);
         return CLI_OK;
     }
@@ -171,8 +164,8 @@ cmd_admin_tenant(cli_t *cli, const cli_command_t *cmd, int argc, char **argv)
             char n[24];
             snprintf(n, sizeof n, "%lld",
                      (long long) json_integer_value(json_object_get(row, "active_tokens")));
-            const char *cells[] = { s_str(row, "id"), s_str(row, "name"),
-                                    s_str(row, "created_at"), n };
+            const char *cells[] = { cli_json_str(row, "id"), cli_json_str(row, "name"),
+                                    cli_json_str(row, "created_at"), n };
             cli_table_add(t, cells);
         }
         s_print_rows(cli, t);
@@ -239,10 +232,10 @@ cmd_admin_token(cli_t *cli, const cli_command_t *cmd, int argc, char **argv)
         else {
             /* The token alone on stdout, so that `$(creance admin token
                create ...)` is the token; what it is on stderr. */
-            printf("%s\n", s_str(reply, "token"));
+            printf("%s\n", cli_json_str(reply, "token"));
             fflush(stdout);
             fprintf(stderr, "creance: token '%s' (%s) created for tenant %s; it is shown only "
-                    "this once: keep it now\n", s_str(reply, "name"), s_str(reply, "prefix"),
+                    "this once: keep it now\n", cli_json_str(reply, "name"), cli_json_str(reply, "prefix"),
                     tenant);
         }
         json_decref(reply);
@@ -259,8 +252,8 @@ cmd_admin_token(cli_t *cli, const cli_command_t *cmd, int argc, char **argv)
         if (cli->json)
             s_print_json(reply);
         else
-            printf("token '%s' (%s) of tenant %s revoked\n", s_str(reply, "name"),
-                   *s_str(reply, "prefix") ? s_str(reply, "prefix") : "no prefix", tenant);
+            printf("token '%s' (%s) of tenant %s revoked\n", cli_json_str(reply, "name"),
+                   *cli_json_str(reply, "prefix") ? cli_json_str(reply, "prefix") : "no prefix", tenant);
         json_decref(reply);
         return CLI_OK;
     }
@@ -278,11 +271,11 @@ cmd_admin_token(cli_t *cli, const cli_command_t *cmd, int argc, char **argv)
     json_t *row;
     json_array_foreach(json_object_get(reply, "tokens"), i, row) {
         char status[64];
-        const char *revoked = s_str(row, "revoked_at");
+        const char *revoked = cli_json_str(row, "revoked_at");
         snprintf(status, sizeof status, "%s%s", *revoked ? "revoked " : "active", revoked);
-        const char *cells[] = { s_str(row, "name"), *s_str(row, "prefix") ? s_str(row, "prefix")
+        const char *cells[] = { cli_json_str(row, "name"), *cli_json_str(row, "prefix") ? cli_json_str(row, "prefix")
                                                                           : "-",
-                                s_str(row, "created_at"), status };
+                                cli_json_str(row, "created_at"), status };
         cli_table_add(t, cells);
     }
     s_print_rows(cli, t);

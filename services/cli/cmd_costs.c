@@ -18,13 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *
-s_str(const json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
 /*  One line per channel, from a list or from a single channel's answer. */
 static void
 s_print(const cli_t *cli, json_t *reply)
@@ -49,7 +42,7 @@ s_print(const cli_t *cli, json_t *reply)
     json_array_foreach(list, i, row) {
         char n[24];
         snprintf(n, sizeof n, "%lld", (long long) json_integer_value(json_object_get(row, "cost_minor")));
-        const char *cells[] = { s_str(row, "channel"), n, s_str(row, "source") };
+        const char *cells[] = { cli_json_str(row, "channel"), n, cli_json_str(row, "source") };
         cli_table_add(t, cells);
     }
     json_decref(one);

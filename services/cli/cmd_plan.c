@@ -26,20 +26,13 @@ s_on_option(void *arg, int code, const char *value)
     return CLI_OK;
 }
 
-static const char *
-s_str(json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
 /*  What a person calls an instalment's state: paid and missed as intake's
     watcher decided; an open one is "overdue" once its day has passed (not
     judged yet), else "due". */
 static const char *
 s_state(json_t *inst)
 {
-    const char *status = s_str(inst, "status");
+    const char *status = cli_json_str(inst, "status");
     if (strcmp(status, "open") == 0)
         return json_is_true(json_object_get(inst, "overdue")) ? "overdue" : "due";
     return status;
@@ -59,36 +52,36 @@ s_print_plan(const cli_t *cli, json_t *plan, cli_table_t *csv)
     size_t i, npaid = 0, nmissed = 0;
     json_t *it;
     json_array_foreach(insts, i, it) {
-        const char *cur = s_str(it, "currency");
+        const char *cur = cli_json_str(it, "currency");
         if (!*currency)
             snprintf(currency, sizeof currency, "%s", cur);
         else if (strcmp(currency, cur) != 0)
             one_currency = false;
         int64_t amount = (int64_t) json_integer_value(json_object_get(it, "amount_minor"));
         total += amount;
-        if (strcmp(s_str(it, "status"), "paid") == 0) {
+        if (strcmp(cli_json_str(it, "status"), "paid") == 0) {
             paid += amount;
             npaid++;
         }
-        else if (strcmp(s_str(it, "status"), "missed") == 0)
+        else if (strcmp(cli_json_str(it, "status"), "missed") == 0)
             nmissed++;
     }
     if (csv) {
         json_array_foreach(insts, i, it) {
             char num[16], amount[40];
-            const char *cur = s_str(it, "currency");
+            const char *cur = cli_json_str(it, "currency");
             cli_api_value("number", json_object_get(it, "number"), cur, num, sizeof num);
             cli_api_value("amount_minor", json_object_get(it, "amount_minor"), cur, amount,
                           sizeof amount);
-            const char *cells[] = { pid, did, s_str(plan, "status"), num, s_str(it, "due_date"),
+            const char *cells[] = { pid, did, cli_json_str(plan, "status"), num, cli_json_str(it, "due_date"),
                                     cur, amount, s_state(it) };
             cli_table_add(csv, cells);
         }
         return;
     }
-    const char *name = s_str(plan, "legal_name"), *agreed = s_str(plan, "agreed_date");
+    const char *name = cli_json_str(plan, "legal_name"), *agreed = cli_json_str(plan, "agreed_date");
     printf("plan %s of debtor %s%s%s%s: %s", pid, did, *name ? " (" : "", name, *name ? ")" : "",
-           s_str(plan, "status"));
+           cli_json_str(plan, "status"));
     if (*agreed)
         printf(", agreed %s", agreed);
     putchar('\n');
@@ -107,11 +100,11 @@ s_print_plan(const cli_t *cli, json_t *plan, cli_table_t *csv)
     cli_table_t *t = cli_table_new(5, h, right);
     json_array_foreach(insts, i, it) {
         char num[16], amount[40];
-        const char *cur = s_str(it, "currency");
+        const char *cur = cli_json_str(it, "currency");
         cli_api_value("number", json_object_get(it, "number"), cur, num, sizeof num);
         cli_api_value("amount_minor", json_object_get(it, "amount_minor"), cur, amount,
                       sizeof amount);
-        const char *cells[] = { num, s_str(it, "due_date"), cur, amount, s_state(it) };
+        const char *cells[] = { num, cli_json_str(it, "due_date"), cur, amount, s_state(it) };
         cli_table_add(t, cells);
     }
     cli_table_print(t, stdout, cli->color_out);

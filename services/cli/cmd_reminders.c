@@ -17,13 +17,6 @@ s_print_json(json_t *body)
     fputc('\n', stdout);
 }
 
-static const char *
-s_str(json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
 static void
 s_int(json_t *o, const char *key, char *out, size_t len)
 {
@@ -66,8 +59,8 @@ cmd_reminders_preview(cli_t *cli, const cli_command_t *cmd, int argc, char **arg
     json_t *it;
     json_array_foreach(items, i, it) {
         char debtor[24], level[16], amount[40], ninv[16];
-        const char *action = s_str(it, "action");
-        const char *cur = s_str(it, "currency");
+        const char *action = cli_json_str(it, "action");
+        const char *cur = cli_json_str(it, "currency");
         bool send = strcmp(action, "send") == 0;
         sends += send;
         holds += !send;
@@ -82,15 +75,15 @@ cmd_reminders_preview(cli_t *cli, const cli_command_t *cmd, int argc, char **arg
             snprintf(amount, sizeof amount, "-");
         }
         snprintf(ninv, sizeof ninv, "%zu", json_array_size(json_object_get(it, "invoices")));
-        const char *cells[] = { debtor, action, level, send ? s_str(it, "channel") : "-",
-                                send ? cur : "-", amount, ninv, s_str(it, "reason") };
+        const char *cells[] = { debtor, action, level, send ? cli_json_str(it, "channel") : "-",
+                                send ? cur : "-", amount, ninv, cli_json_str(it, "reason") };
         cli_table_add(t, cells);
     }
     if (cli->csv)
         cli_table_print_csv(t, stdout);
     else {
-        printf("reminders for %s as of %s (%s): %zu to send, %zu held\n", s_str(body, "tenant"),
-               s_str(body, "as_of"), s_str(body, "now_utc"), sends, holds);
+        printf("reminders for %s as of %s (%s): %zu to send, %zu held\n", cli_json_str(body, "tenant"),
+               cli_json_str(body, "as_of"), cli_json_str(body, "now_utc"), sends, holds);
         if (sends + holds)
             cli_table_print(t, stdout, cli->color_out);
     }
@@ -167,21 +160,21 @@ cmd_reminders_worklist(cli_t *cli, const cli_command_t *cmd, int argc, char **ar
     json_t *it;
     json_array_foreach(tasks, i, it) {
         char task[24], debtor[24], level[16], amount[40];
-        const char *cur = s_str(it, "currency");
+        const char *cur = cli_json_str(it, "currency");
         s_int(it, "task_id", task, sizeof task);
         s_int(it, "debtor_id", debtor, sizeof debtor);
         s_int(it, "level", level, sizeof level);
         cli_api_value("total_minor", json_object_get(it, "total_minor"), cur, amount,
                       sizeof amount);
-        const char *cells[] = { task, s_str(it, "due_date"), debtor, s_str(it, "debtor"),
-                                s_str(it, "phone"), level, cur, amount, s_str(it, "status"),
-                                s_str(it, "note") };
+        const char *cells[] = { task, cli_json_str(it, "due_date"), debtor, cli_json_str(it, "debtor"),
+                                cli_json_str(it, "phone"), level, cur, amount, cli_json_str(it, "status"),
+                                cli_json_str(it, "note") };
         cli_table_add(t, cells);
     }
     if (cli->csv)
         cli_table_print_csv(t, stdout);
     else {
-        printf("phone worklist for %s (%s): %zu task%s\n", s_str(body, "tenant"), o.status,
+        printf("phone worklist for %s (%s): %zu task%s\n", cli_json_str(body, "tenant"), o.status,
                json_array_size(tasks), json_array_size(tasks) == 1 ? "" : "s");
         if (json_array_size(tasks))
             cli_table_print(t, stdout, cli->color_out);

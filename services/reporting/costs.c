@@ -75,9 +75,7 @@ static json_t *
 s_lines(db_t *db, const char *tenant, const char *only)
 {
     const char *p[] = { tenant };
-    PGresult *r = db_exec(db,
-        "SELECT DISTINCT ON (channel) channel, cost_minor, tenant <> '*'"
-        " FROM rpt_channel_costs WHERE tenant IN ($1, '*') ORDER BY channel, tenant = '*'", 1, p);
+    PGresult *r = db_exec(db, RPT_CHANNEL_COSTS_SQL, 1, p);
     if (!r)
         return NULL;
     json_t *lines = json_array();

@@ -23,6 +23,12 @@
 #include <stdint.h>
 #include "http.h"
 
+/*  The tenant's ($1) cost per channel action: its own, else the default
+    ('*'). Columns: channel, cost_minor, own (the tenant's own price). */
+#define RPT_CHANNEL_COSTS_SQL \
+    "SELECT DISTINCT ON (channel) channel, cost_minor, tenant <> '*' AS own" \
+    " FROM rpt_channel_costs WHERE tenant IN ($1, '*') ORDER BY channel, tenant = '*'"
+
 /*  Pure: whether `channel` is one whose actions are priced. */
 bool rpt_costs_channel_ok(const char *channel);
 /*  Pure: parses a PUT body; false with *why set when it is not

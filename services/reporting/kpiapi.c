@@ -2,6 +2,7 @@
     tables (0040_reporting_kpis.sql) with a few grouped sums; the arithmetic
     is kpi.c. See kpiapi.h and docs/openapi.yaml. */
 #include "kpiapi.h"
+#include "costs.h"
 #include "auth.h"
 
 #include <inttypes.h>
@@ -413,11 +414,6 @@ static int load_daily(db_t *db, const params_t *p, groups_t *gs)
     return 0;
 }
 
-/*  The tenant's cost per channel action: its own, else the default ('*'). */
-#define CHANNEL_COSTS_SQL \
-    "SELECT DISTINCT ON (channel) channel, cost_minor FROM rpt_channel_costs" \
-    " WHERE tenant IN ($1, '*') ORDER BY channel, tenant = '*'"
-
 /*  Reminders sent in the period (by sent day), the invoices they named, how
     many of those were paid within 7 / 14 days, what the actions cost, and
     the distinct debtors contacted. */
@@ -425,7 +421,7 @@ static int load_reminders(db_t *db, const params_t *p, groups_t *gs)
 {
     char sql[2048];
     snprintf(sql, sizeof sql,
-        "WITH c AS (" CHANNEL_COSTS_SQL "),"
+        "WITH c AS (" RPT_CHANNEL_COSTS_SQL "),"
         " s AS (SELECT currency, %s AS seg, channel, sum(sent) AS sent,"
         "  sum(reminded_invoices) AS n, sum(paid_7d) AS p7, sum(paid_14d) AS p14"
         "  FROM rpt_reminder_daily WHERE tenant = $1 AND ($4 = '' OR currency = $4)"
@@ -1029,7 +1025,7 @@ void rpt_kpiapi_reminders(const http_request_t *req, http_response_t *res, void 
     const char *params[] = { p.tenant, from, to, p.currency };
     /*  by = 0: per level, 1: per channel (GROUPING SETS reads the rows once). */
     PGresult *r = db_exec(api->db,
-        "WITH c AS (" CHANNEL_COSTS_SQL "),"
+        "WITH c AS (" RPT_CHANNEL_COSTS_SQL "),"
         " s AS (SELECT currency, level, channel, sum(sent) AS sent,"
         "  sum(reminded_invoices) AS n, sum(paid_7d) AS p7, sum(paid_14d) AS p14"
         "  FROM rpt_reminder_daily WHERE tenant = $1 AND ($4 = '' OR currency = $4)"
