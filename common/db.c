@@ -3,9 +3,19 @@
 #include "log.h"
 #include "metrics.h"
 
+#include <czmq.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/*  Statements are prepared once per connection and executed by name
+    after: the parse, analysis and (once PostgreSQL settles on a generic
+    plan) the planning of a statement are paid once, not per call. A
+    service runs a fixed set of statements, so the cache stays small; past
+    DB_STATEMENTS_MAX (statements built from unexpected input) the rest
+    run unprepared. Keyed by the text, so a statement built in a buffer
+    (the KPI API's segment variants) is found again. */
+#define DB_STATEMENTS_MAX 512
 
 struct db_t {
     char *conninfo;
@@ -15,6 +25,8 @@ struct db_t {
     bool tx_lost;             /* the connection dropped inside a transaction */
     char sqlstate[6];
     char error[512];
+    zhashx_t *stmts;          /* SQL text -> statement name, on this connection */
+    unsigned next_stmt;
 };
 
 db_t *
@@ -22,6 +34,8 @@ db_new(const char *conninfo)
 {
     db_t *self = calloc(1, sizeof *self);
     self->conninfo = strdup(conninfo);
+    self->stmts = zhashx_new();
+    zhashx_set_destructor(self->stmts, (zhashx_destructor_fn *) zstr_free);
     return self;
 }
 
@@ -34,6 +48,7 @@ db_destroy(db_t **self_p)
     if (self->conn)
         PQfinish(self->conn);
     free(self->conninfo);
+    zhashx_destroy(&self->stmts);
     free(self);
     *self_p = NULL;
 }
@@ -41,6 +56,7 @@ db_destroy(db_t **self_p)
 static void
 s_drop(db_t *self)
 {
+    zhashx_purge(self->stmts);      /* they died with the session */
     if (self->conn) {
         PQfinish(self->conn);
         self->conn = NULL;
@@ -89,6 +105,50 @@ db_conn(db_t *self)
     return conn;
 }
 
+/*  The name of `sql` prepared on this connection, preparing it on first
+    use; NULL to run it unprepared (cache full), or NULL and *failed = the
+    prepare's error result (the error of the statement, as the call would
+    have reported it: executing it after would only say the transaction
+    is aborted). */
+static const char *
+s_statement(db_t *self, PGconn *conn, const char *sql, int nparams, PGresult **failed)
+{
+    *failed = NULL;
+    const char *name = zhashx_lookup(self->stmts, sql);
+    if (name || zhashx_size(self->stmts) >= DB_STATEMENTS_MAX)
+        return name;
+    char buf[32];
+    snprintf(buf, sizeof buf, "creance_%u", self->next_stmt++);
+    PGresult *r = PQprepare(conn, buf, sql, nparams, NULL);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        *failed = r;
+        return NULL;
+    }
+    PQclear(r);
+    char *copy = strdup(buf);
+    if (!copy || zhashx_insert(self->stmts, sql, copy) != 0) {
+        free(copy);
+        return NULL;
+    }
+    return zhashx_lookup(self->stmts, sql);
+}
+
+static void
+s_forget_statement(db_t *self, PGconn *conn, const char *sql)
+{
+    const char *name = zhashx_lookup(self->stmts, sql);
+    if (!name)
+        return;
+    if (!self->in_tx) {
+        /* Inside a transaction the DEALLOCATE would fail as aborted; the
+           statement then stays on the server under a name never reused. */
+        char cmd[64];
+        snprintf(cmd, sizeof cmd, "DEALLOCATE %s", name);
+        PQclear(PQexec(conn, cmd));
+    }
+    zhashx_delete(self->stmts, sql);
+}
+
 bool
 db_ready(db_t *self)
 {
@@ -112,12 +172,24 @@ db_exec_ex(db_t *self, const char *sql, int nparams, const char *const *params,
         snprintf(self->sqlstate, sizeof self->sqlstate, "08006");
         return NULL;
     }
-    PGresult *r = PQexecParams(conn, sql, nparams, NULL, params, lengths, formats, result_format);
+    PGresult *r;
+    const char *name = s_statement(self, conn, sql, nparams, &r);
+    if (name)
+        r = PQexecPrepared(conn, name, nparams, params, lengths, formats, result_format);
+    else if (!r)
+        r = PQexecParams(conn, sql, nparams, NULL, params, lengths, formats, result_format);
     ExecStatusType st = PQresultStatus(r);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return r;
     const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
     snprintf(self->sqlstate, sizeof self->sqlstate, "%s", state ? state : "");
+    /*  A prepared statement the server no longer has (26000), or whose
+        cached plan a schema change made invalid for its result shape
+        (0A000, "cached plan must not change result type"): forget it, the
+        next call prepares it again. The failed call fails, as any error
+        does; callers retry their transaction. */
+    if (name && (strcmp(self->sqlstate, "26000") == 0 || strcmp(self->sqlstate, "0A000") == 0))
+        s_forget_statement(self, conn, sql);
     const char *msg = PQresultErrorMessage(r);
     snprintf(self->error, sizeof self->error, "%.*s", (int) strcspn(msg, "\n"), msg);
     PQclear(r);

@@ -21,9 +21,16 @@
 #define DAILY_BATCH 500
 #define POLICY_TTL_US (60 * 1000000LL)
 
+/*  A debtor to rescore at the end of the transaction, and which of its
+    invoices' predictions may have moved: `every` when a fact other than a
+    new invoice or an allocation touched it (a credit note, a write-off, a
+    reversal... may change any of them), else the invoices in `inv`. */
 typedef struct {
     char tenant[RISK_TENANT_MAX];
     int64_t debtor_id;
+    bool every;
+    int64_t *inv;
+    size_t ninv, inv_cap;
 } touched_t;
 
 typedef struct {
@@ -94,6 +101,16 @@ s_free_item(void **item)
     *item = NULL;
 }
 
+static void
+s_free_touched(void **item)
+{
+    touched_t *t = *item;
+    if (t)
+        free(t->inv);
+    free(t);
+    *item = NULL;
+}
+
 risk_scoring_t *
 risk_scoring_new(risk_cache_t *cache, bus_t *bus)
 {
@@ -103,7 +120,7 @@ risk_scoring_new(risk_cache_t *cache, bus_t *bus)
     self->events = eventlog_batch_new();
     self->invoices = json_array();
     self->touched = zhashx_new();
-    zhashx_set_destructor(self->touched, s_free_item);
+    zhashx_set_destructor(self->touched, s_free_touched);
     self->policies = zhashx_new();
     zhashx_set_destructor(self->policies, s_free_item);
     self->population = zhashx_new();
@@ -151,20 +168,55 @@ risk_scoring_destroy(risk_scoring_t **self_p)
     *self_p = NULL;
 }
 
-static int
-s_touch(risk_scoring_t *self, const char *tenant, int64_t debtor_id)
+static touched_t *
+s_touched(risk_scoring_t *self, const char *tenant, int64_t debtor_id)
 {
     char key[RISK_TENANT_MAX + 24];
     snprintf(key, sizeof key, "%s\x1f%" PRId64, tenant, debtor_id);
-    if (zhashx_lookup(self->touched, key))
+    return zhashx_lookup(self->touched, key);
+}
+
+/*  Marks the debtor for rescoring. invoice_id > 0: that invoice's
+    prediction may have moved; TOUCH_EVERY: any of them; TOUCH_SCORE:
+    none (an exposure change: outstanding amounts are not in the
+    per-invoice rows). */
+#define TOUCH_EVERY 0
+#define TOUCH_SCORE (-1)
+static int
+s_touch_invoice(risk_scoring_t *self, const char *tenant, int64_t debtor_id, int64_t invoice_id)
+{
+    touched_t *t = s_touched(self, tenant, debtor_id);
+    if (!t) {
+        char key[RISK_TENANT_MAX + 24];
+        snprintf(key, sizeof key, "%s\x1f%" PRId64, tenant, debtor_id);
+        if (!(t = calloc(1, sizeof *t)))
+            return -1;
+        snprintf(t->tenant, sizeof t->tenant, "%s", tenant);
+        t->debtor_id = debtor_id;
+        zhashx_insert(self->touched, key, t);
+    }
+    if (invoice_id == TOUCH_EVERY) {
+        t->every = true;
         return 0;
-    touched_t *t = calloc(1, sizeof *t);
-    if (!t)
-        return -1;
-    snprintf(t->tenant, sizeof t->tenant, "%s", tenant);
-    t->debtor_id = debtor_id;
-    zhashx_insert(self->touched, key, t);
+    }
+    if (t->every || invoice_id == TOUCH_SCORE)
+        return 0;
+    if (t->ninv == t->inv_cap) {
+        size_t cap = t->inv_cap ? t->inv_cap * 2 : 4;
+        int64_t *inv = realloc(t->inv, cap * sizeof *inv);
+        if (!inv)
+            return -1;
+        t->inv = inv;
+        t->inv_cap = cap;
+    }
+    t->inv[t->ninv++] = invoice_id;
     return 0;
+}
+
+static int
+s_touch(risk_scoring_t *self, const char *tenant, int64_t debtor_id)
+{
+    return s_touch_invoice(self, tenant, debtor_id, TOUCH_EVERY);
 }
 
 /* ---------------------------------------------------------------- policy */
@@ -409,7 +461,7 @@ s_invoice_issued(risk_scoring_t *self, db_t *db, const Creance__Envelope *env)
                             "amount", (json_int_t) e->amount->minor);
     if (!row || json_array_append_new(self->invoices, row) != 0)
         return -1;
-    return s_touch(self, env->tenant, e->debtor_id);
+    return s_touch_invoice(self, env->tenant, e->debtor_id, e->invoice_id);
 }
 
 static int
@@ -630,7 +682,9 @@ risk_scoring_set_partition(risk_scoring_t *self, const partition_t *part)
 int
 risk_scoring_touch(risk_scoring_t *self, const char *tenant, int64_t debtor_id)
 {
-    return s_touch(self, tenant, debtor_id);
+    /*  From exposure (outstanding moved): the fact's own handler above
+        says which predictions it may have moved. */
+    return s_touch_invoice(self, tenant, debtor_id, TOUCH_SCORE);
 }
 
 /*  $1 = `rows` as JSON text; the result, or NULL. */
@@ -799,7 +853,7 @@ s_flush_allocs(risk_scoring_t *self, db_t *db)
                 st->delay = op->paid - st->due;
             }
         }
-        if (s_touch(self, op->tenant, st->debtor_id) != 0)
+        if (s_touch_invoice(self, op->tenant, st->debtor_id, op->invoice_id) != 0)
             goto done_closed;
         if (!(st->open == 0 && old_open > 0))
             continue;
@@ -933,7 +987,7 @@ static const char *SQL_INPUTS =
     "  coalesce(sum(i.open_minor) FILTER (WHERE i.due_date < $2::date), 0), "
     "  coalesce($2::date - min(i.due_date) FILTER (WHERE i.due_date < $2::date), 0), "
     "  count(i.invoice_id), coalesce(pop.paid_count, 0), coalesce(pop.late_count, 0), "
-    "  coalesce(pop.sum_delay_days, 0) "
+    "  coalesce(pop.sum_delay_days, 0), p.pred_p_late, p.pred_delay_days, p.pred_as_of = $2::date "
     "FROM " TOUCHED_ROWS " "
     "JOIN risk_debtor_profile p ON p.tenant = t.tenant AND p.debtor_id = t.debtor_id "
     "LEFT JOIN risk_invoices i ON i.tenant = p.tenant AND i.debtor_id = p.debtor_id "
@@ -949,14 +1003,18 @@ static const char *SQL_INPUTS =
 static const char *SQL_WRITE =
     "WITH d AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS d(tenant text, debtor_id bigint, "
     "    score integer, grade text, factors jsonb, snapshot text, changed boolean, p_late float8, "
-    "    delay float8, delay_days integer, currency text)), "
+    "    delay float8, delay_days integer, currency text, every boolean, inv bigint[])), "
     "up AS (UPDATE risk_debtor_profile p SET score = d.score, grade = d.grade, factors = d.factors, "
-    "    snapshot = d.snapshot, computed_on = $2::date, updated_at = now() FROM d "
+    "    snapshot = d.snapshot, computed_on = $2::date, updated_at = now(), pred_p_late = d.p_late, "
+    "    pred_delay_days = d.delay, pred_as_of = $2::date FROM d "
     "    WHERE p.tenant = d.tenant AND p.debtor_id = d.debtor_id RETURNING 1), "
     "hist AS (INSERT INTO risk_score_history (tenant, debtor_id, as_of, score, grade, factors) "
     "    SELECT tenant, debtor_id, $2::date, score, grade, factors FROM d WHERE changed RETURNING 1), "
+    /*  Which invoices' rows may change (s_row_invoices): all the
+        debtor's (d.every), or only those the transaction touched (d.inv). */
     "gone AS (DELETE FROM risk_predictions r USING d WHERE r.tenant = d.tenant "
-    "    AND r.debtor_id = d.debtor_id AND NOT EXISTS (SELECT 1 FROM risk_invoices i "
+    "    AND r.debtor_id = d.debtor_id AND (d.every OR r.invoice_id = ANY (d.inv)) "
+    "    AND NOT EXISTS (SELECT 1 FROM risk_invoices i "
     "      WHERE i.tenant = r.tenant AND i.invoice_id = r.invoice_id AND i.open_minor > 0) "
     "    RETURNING 1), "
     "pred AS (INSERT INTO risk_predictions AS r (tenant, invoice_id, debtor_id, currency, open_minor, "
@@ -964,7 +1022,7 @@ static const char *SQL_WRITE =
     "    SELECT i.tenant, i.invoice_id, i.debtor_id, i.currency, i.open_minor, i.due_date, d.p_late, "
     "      d.delay, greatest(i.due_date + d.delay_days, $2::date), $2::date "
     "    FROM d JOIN risk_invoices i ON i.tenant = d.tenant AND i.debtor_id = d.debtor_id "
-    "      AND i.open_minor > 0 "
+    "      AND i.open_minor > 0 AND (d.every OR i.invoice_id = ANY (d.inv)) "
     "    ON CONFLICT (tenant, invoice_id) DO UPDATE SET open_minor = EXCLUDED.open_minor, "
     "      due_date = EXCLUDED.due_date, p_late = EXCLUDED.p_late, "
     "      expected_delay_days = EXCLUDED.expected_delay_days, "
@@ -1062,11 +1120,47 @@ s_add_events(risk_scoring_t *self, const char *tenant, int64_t debtor_id, const 
     return rc;
 }
 
+/*  The debtor-level prediction its invoices' rows were last written with
+    (columns 24..26 of SQL_INPUTS). */
+typedef struct {
+    bool known;
+    double p_late, delay;
+} old_pred_t;
+
+static void
+s_row_old_pred(PGresult *r, int i, old_pred_t *old)
+{
+    old->known = !PQgetisnull(r, i, 24) && !PQgetisnull(r, i, 25)
+                 && PQgetvalue(r, i, 26)[0] == 't';
+    old->p_late = old->known ? strtod(PQgetvalue(r, i, 24), NULL) : 0;
+    old->delay = old->known ? strtod(PQgetvalue(r, i, 25), NULL) : 0;
+}
+
+/*  SQL_WRITE's `every` and `inv` of a debtor's row: every open invoice's
+    prediction is written again when a fact other than a new invoice or an
+    allocation touched the debtor, or when the debtor-level prediction
+    moved (its history, the population or the day); else only the invoices
+    of the transaction. float8 text from PostgreSQL reads back to the same
+    double (extra_float_digits default 1: shortest exact form). */
+static int
+s_row_invoices(json_t *row, const touched_t *t, const old_pred_t *old,
+               const risk_prediction_t *pred)
+{
+    bool every = !t || t->every || !old->known || old->p_late != pred->p_late
+                 || old->delay != pred->delay_days;
+    json_t *inv = json_array();
+    for (size_t i = 0; !every && i < t->ninv; i++)
+        json_array_append_new(inv, json_integer((json_int_t) t->inv[i]));
+    if (json_object_set_new(row, "inv", inv) != 0)
+        return -1;
+    return json_object_set_new(row, "every", json_boolean(every));
+}
+
 /*  One debtor's new score: its row for SQL_WRITE and its events. */
 static int
 s_score_row(risk_scoring_t *self, db_t *db, const char *tenant, int64_t debtor_id, int32_t today,
             const risk_inputs_t *in, int old_score, char old_grade,
-            const risk_history_t *population, json_t *rows)
+            const risk_history_t *population, const old_pred_t *old, json_t *rows)
 {
     risk_policy_t policy;
     if (risk_scoring_policy(self, db, tenant, &policy) != 0)
@@ -1094,6 +1188,9 @@ s_score_row(risk_scoring_t *self, db_t *db, const char *tenant, int64_t debtor_i
         rc = 0;
     json_decref(factors);
     free(snapshot);
+    if (rc == 0 && s_row_invoices(json_array_get(rows, json_array_size(rows) - 1),
+                                  s_touched(self, tenant, debtor_id), old, &pred) != 0)
+        rc = -1;
     metric_inc(self->m_scored);
     if (rc == 0 && changed) {
         rc = s_add_events(self, tenant, debtor_id, in, &score, old_grade);
@@ -1159,9 +1256,11 @@ s_rescore_touched(risk_scoring_t *self, db_t *db, int32_t today)
         risk_history_t population;
         int old_score;
         char old_grade;
+        old_pred_t old;
         s_row_inputs(r, i, &in, &old_score, &old_grade, &population);
+        s_row_old_pred(r, i, &old);
         if (s_score_row(self, db, PQgetvalue(r, i, 0), strtoll(PQgetvalue(r, i, 1), NULL, 10), today,
-                        &in, old_score, old_grade, &population, rows) != 0)
+                        &in, old_score, old_grade, &population, &old, rows) != 0)
             goto done;
     }
     char *text = json_dumps(rows, JSON_COMPACT);

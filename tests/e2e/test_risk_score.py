@@ -224,3 +224,76 @@ def test_flushall_then_identical_state(stack, tenant):
     # Queries still answer, from the rebuilt hashes.
     r = get_risk(stack, tenant, debtor_id=debtors[5])
     assert r.found and r.score == json.loads(before[debtors[5]]["risk"])["score"]
+
+
+def _predictions_consistent(stack, tenant):
+    """Every open invoice of the tenant has exactly one prediction row, and
+    it carries its debtor's latest prediction (risk_debtor_profile.pred_*)
+    and the invoice's open amount and due date; closed invoices have none.
+    Fails if a rescoring left a row with an older p_late or delay (risk
+    writes only the rows of the invoices a transaction touched when the
+    debtor-level prediction did not move)."""
+    wrong = stack.query(
+        "SELECT i.invoice_id, i.open_minor, r.open_minor, r.p_late, p.pred_p_late,"
+        " r.expected_delay_days, p.pred_delay_days, r.expected_pay_date,"
+        " greatest(i.due_date + round(p.pred_delay_days)::int, p.pred_as_of)"
+        " FROM risk_invoices i JOIN risk_debtor_profile p ON p.tenant = i.tenant"
+        "  AND p.debtor_id = i.debtor_id"
+        " LEFT JOIN risk_predictions r ON r.tenant = i.tenant AND r.invoice_id = i.invoice_id"
+        " WHERE i.tenant = %s AND i.open_minor > 0 AND (r.invoice_id IS NULL"
+        "  OR r.open_minor <> i.open_minor OR r.p_late <> p.pred_p_late"
+        "  OR r.expected_delay_days <> p.pred_delay_days OR r.due_date <> i.due_date"
+        "  OR r.expected_pay_date <> greatest(i.due_date + round(p.pred_delay_days)::int,"
+        "                                     p.pred_as_of))", (tenant.id,))
+    assert wrong == []
+    closed = stack.scalar(
+        "SELECT count(*) FROM risk_predictions r JOIN risk_invoices i ON i.tenant = r.tenant"
+        " AND i.invoice_id = r.invoice_id WHERE r.tenant = %s AND i.open_minor = 0", (tenant.id,))
+    assert closed == 0
+
+
+def test_predictions_follow_every_rescoring(stack, tenant):
+    """New invoices of a debtor whose prediction does not move write only
+    their own row; a payment closing an invoice late moves the debtor's
+    p_late and delay (and the population's), and then every open invoice's
+    row follows, the closed one's row goes. Each step is checked against
+    the invariant above."""
+    accepted(tenant.send(debtor_fact("P"), debtor_fact("Q"),
+                         invoice_due("P1", "P", 10000, -50), invoice_due("P2", "P", 20000, -20),
+                         invoice_due("Q1", "Q", 5000, 5)))
+    wait_until(lambda: settled(stack, tenant) and stack.scalar(
+        "SELECT count(*) FROM risk_predictions WHERE tenant = %s", (tenant.id,)) == 3,
+        timeout=30, what="three predictions")
+    _predictions_consistent(stack, tenant)
+    before = stack.query("SELECT debtor_id, pred_p_late FROM risk_debtor_profile"
+                         " WHERE tenant = %s ORDER BY 1", (tenant.id,))
+
+    # Invoices only: the debtors' predictions stay, new rows appear.
+    accepted(tenant.send(invoice_due("P3", "P", 7000, 15), invoice_due("Q2", "Q", 3000, 25)))
+    wait_until(lambda: settled(stack, tenant) and stack.scalar(
+        "SELECT count(*) FROM risk_predictions WHERE tenant = %s", (tenant.id,)) == 5,
+        timeout=30, what="five predictions")
+    _predictions_consistent(stack, tenant)
+    assert stack.query("SELECT debtor_id, pred_p_late FROM risk_debtor_profile"
+                       " WHERE tenant = %s ORDER BY 1", (tenant.id,)) == before
+
+    # P1 paid 50 days late: P's history and the population move, so P's and
+    # (at its next rescoring) Q's predictions change; P1's row goes.
+    accepted(tenant.send(payment_item("PP1", "P", 10000, received=day(0), invoices=["P1"])))
+    wait_until(lambda: settled(stack, tenant) and stack.scalar(
+        "SELECT count(*) FROM risk_predictions WHERE tenant = %s", (tenant.id,)) == 4,
+        timeout=30, what="P1's prediction gone")
+    _predictions_consistent(stack, tenant)
+    after = dict(stack.query("SELECT debtor_id, pred_p_late FROM risk_debtor_profile"
+                             " WHERE tenant = %s", (tenant.id,)))
+    assert after[before[0][0]] != before[0][1]      # P: one invoice paid late of one paid
+
+    # A new invoice for Q now rescored against the moved population: all of
+    # Q's rows follow, not only the new one.
+    accepted(tenant.send(invoice_due("Q3", "Q", 1000, 40)))
+    wait_until(lambda: settled(stack, tenant) and stack.scalar(
+        "SELECT count(*) FROM risk_predictions WHERE tenant = %s", (tenant.id,)) == 5,
+        timeout=30, what="Q3 predicted")
+    _predictions_consistent(stack, tenant)
+    assert dict(stack.query("SELECT debtor_id, pred_p_late FROM risk_debtor_profile"
+                            " WHERE tenant = %s", (tenant.id,)))[before[1][0]] != before[1][1]
