@@ -78,9 +78,11 @@ LEDGER_SQL = [
               CASE WHEN i %% 10 < 7 THEN 1000 + i::bigint * 7919 %% 500000
                    ELSE (1000 + i::bigint * 7919 %% 500000) / 2 END
        FROM generate_series(1, %(n)s) AS i WHERE i %% 10 < 8""",
-    """INSERT INTO allocations (tenant, id, payment_id, invoice_id, currency, amount_minor)
+    """INSERT INTO allocations (tenant, id, debtor_id, payment_id, invoice_id, currency,
+                                amount_minor)
        OVERRIDING SYSTEM VALUE
-       SELECT %(t)s, id, id, id, 'EUR', amount_minor FROM payments WHERE tenant = %(t)s""",
+       SELECT %(t)s, id, debtor_id, id, id, 'EUR', amount_minor FROM payments
+       WHERE tenant = %(t)s""",
     """UPDATE invoices i SET open_minor = i.amount_minor - p.amount_minor,
               paid_date = CASE WHEN p.amount_minor = i.amount_minor THEN p.received_date END,
               status = CASE WHEN p.amount_minor = i.amount_minor THEN 'paid' ELSE 'open' END
@@ -160,10 +162,10 @@ REPORTING_SQL = [
               (ARRAY['email','sms','letter','phone'])[1 + invoice_id %% 4], currency, country,
               kind, grade, collector, due_date + 10
        FROM rpt_invoices WHERE tenant = %(t)s AND invoice_id %% 5 = 0""",
-    """INSERT INTO rpt_reminded (tenant, invoice_id, reminder_id, sent_date, level, channel,
-                                 currency, country, kind, grade, collector)
-       SELECT tenant, reminder_id, reminder_id, sent_date, level, channel, currency, country,
-              kind, grade, collector FROM rpt_reminders WHERE tenant = %(t)s""",
+    """INSERT INTO rpt_reminded (tenant, debtor_id, invoice_id, reminder_id, sent_date, level,
+                                 channel, currency, country, kind, grade, collector)
+       SELECT tenant, debtor_id, reminder_id, reminder_id, sent_date, level, channel, currency,
+              country, kind, grade, collector FROM rpt_reminders WHERE tenant = %(t)s""",
     """INSERT INTO rpt_reminder_daily (tenant, currency, country, kind, grade, collector, day,
                                        level, channel, sent, reminded_invoices, paid_7d, paid_14d)
        SELECT m.tenant, m.currency, m.country, m.kind, m.grade, m.collector, m.sent_date, m.level,

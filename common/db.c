@@ -9,8 +9,14 @@
 #include <time.h>
 
 /*  Statements are prepared once per connection and executed by name
-    after: the parse, analysis and (once PostgreSQL settles on a generic
-    plan) the planning of a statement are paid once, not per call. A
+    after: parsing and analysis are paid once, not per call. Planning is
+    still per call (plan_cache_mode = force_custom_plan, set at connect):
+    a generic plan cannot see how long an array parameter is, and intake's
+    set-based statements (arrays of a whole batch) planned generically ran
+    at half the rate; custom plans keep every statement's plan as it was
+    unprepared. Measured: item-by-item intake 559 -> 867 items/s, the
+    batched path unchanged, risk at 2,000 events/s no better with generic
+    plans allowed. A
     service runs a fixed set of statements, so the cache stays small; past
     DB_STATEMENTS_MAX (statements built from unexpected input) the rest
     run unprepared. Keyed by the text, so a statement built in a buffer
@@ -96,9 +102,10 @@ db_conn(db_t *self)
         PQfinish(conn);
         return NULL;
     }
-    /* Dates are dates and instants are UTC, whatever the server's defaults. */
+    /* Dates are dates and instants are UTC, whatever the server's defaults;
+       prepared statements planned per call (DB_STATEMENTS_MAX above). */
     PQsetNoticeProcessor(conn, s_notice, NULL);
-    PGresult *r = PQexec(conn, "SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, YMD'");
+    PGresult *r = PQexec(conn, "SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, YMD'; SET plan_cache_mode = force_custom_plan");
     PQclear(r);
     self->conn = conn;
     log_info("database connected");

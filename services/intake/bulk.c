@@ -585,7 +585,10 @@ s_flush_payments(bulk_t *self, fact_ctx_t *ctx)
         char expect[24];
         snprintf(expect, sizeof expect, "%zu", touched);
         const char *extra[] = { ctx->kind, expect };
-        /* An invoice is updated only if its open amount is still what was
+        /* Allocations get their ids in the order they were decided (ORDER
+           BY the arrays' ordinality, whatever join the planner picks): a
+           partial refund takes back the most recent ones first.
+           An invoice is updated only if its open amount is still what was
            read: a concurrent writer makes the count differ, and the burst
            is redone item by item (which locks). The redundant "= ANY" lets
            the primary key find the rows even when the statistics of a young
@@ -597,14 +600,15 @@ s_flush_payments(bulk_t *self, fact_ctx_t *ctx)
             "p AS (INSERT INTO payments (tenant, debtor_id, source, external_id, received_date, "
             "    currency, amount_minor, unapplied_minor, method) "
             "    SELECT $1, debtor, $2, ext, rcv, cur, amt, unap, method FROM u "
-            "    RETURNING id, external_id), "
+            "    RETURNING id, external_id, debtor_id), "
             "r AS (INSERT INTO intake_items (tenant, source, kind, external_id, content_hash, result_id) "
             "    SELECT $1, $2, $19, p.external_id, sha256(decode(u.enc, 'hex')), p.id "
             "    FROM p JOIN u ON u.ext = p.external_id), "
-            "al AS (INSERT INTO allocations (tenant, payment_id, invoice_id, currency, amount_minor) "
-            "    SELECT $1, p.id, x.invoice_id, x.cur, x.amount "
+            "al AS (INSERT INTO allocations (tenant, debtor_id, payment_id, invoice_id, currency, "
+            "    amount_minor) SELECT $1, p.debtor_id, p.id, x.invoice_id, x.cur, x.amount "
             "    FROM unnest($11::text[], $12::bigint[], $13::text[], $14::bigint[]) "
-            "    AS x(ext, invoice_id, cur, amount) JOIN p ON p.external_id = x.ext), "
+            "    WITH ORDINALITY AS x(ext, invoice_id, cur, amount, n) JOIN p ON p.external_id = x.ext "
+            "    ORDER BY x.n), "
             "v AS (UPDATE invoices i SET open_minor = v.new_open, "
             "    status = CASE WHEN v.new_open = 0 THEN 'paid' ELSE i.status END, "
             "    paid_date = CASE WHEN v.new_open = 0 THEN v.paid ELSE i.paid_date END "

@@ -318,25 +318,26 @@ intake_take_credit(fact_ctx_t *ctx, int64_t invoice_id, int64_t debtor_id, const
     day_t issue = s_day(intake_pb_days(f->issue_date));
     const char *wparams[] = { ctx->tenant, iid.s, f->amount->currency,
                               pgarray_end(&pids), pgarray_end(&pamounts), taken.s, issue.s,
-                              pgarray_end(&cids), pgarray_end(&camounts) };
+                              pgarray_end(&cids), pgarray_end(&camounts), debtor.s };
     /* A payment's credit becomes an allocation, a credit note's an
        application; both lower the invoice's open amount alike. */
     int rc = db_run(ctx->db,
         "WITH a AS (SELECT * FROM unnest($4::bigint[], $5::bigint[]) AS a(payment_id, amount)), "
-        "ins AS (INSERT INTO allocations (tenant, payment_id, invoice_id, currency, amount_minor) "
-        "    SELECT $1, a.payment_id, $2::bigint, $3, a.amount FROM a), "
+        "ins AS (INSERT INTO allocations (tenant, debtor_id, payment_id, invoice_id, currency, "
+        "    amount_minor) SELECT $1, $10::bigint, a.payment_id, $2::bigint, $3, a.amount FROM a), "
         "p AS (UPDATE payments p SET unapplied_minor = p.unapplied_minor - a.amount FROM a "
         "    WHERE p.tenant = $1 AND p.id = a.payment_id), "
         "c AS (SELECT * FROM unnest($8::bigint[], $9::bigint[]) AS c(credit_note_id, amount)), "
-        "cins AS (INSERT INTO credit_note_applications (tenant, credit_note_id, invoice_id, currency, "
-        "    amount_minor) SELECT $1, c.credit_note_id, $2::bigint, $3, c.amount FROM c), "
+        "cins AS (INSERT INTO credit_note_applications (tenant, debtor_id, credit_note_id, invoice_id, "
+        "    currency, amount_minor) SELECT $1, $10::bigint, c.credit_note_id, $2::bigint, $3, c.amount "
+        "    FROM c), "
         "cn AS (UPDATE credit_notes n SET unapplied_minor = n.unapplied_minor - c.amount, "
         "    applied_minor = n.applied_minor + c.amount FROM c "
         "    WHERE n.tenant = $1 AND n.id = c.credit_note_id) "
         "UPDATE invoices SET open_minor = open_minor - $6::bigint, "
         "status = CASE WHEN open_minor = $6::bigint THEN 'paid' ELSE status END, "
         "paid_date = CASE WHEN open_minor = $6::bigint THEN $7::date ELSE paid_date END "
-        "WHERE tenant = $1 AND id = $2::bigint", 9, wparams);
+        "WHERE tenant = $1 AND id = $2::bigint", 10, wparams);
     pgarray_free(&pids);
     pgarray_free(&pamounts);
     pgarray_free(&cids);
@@ -697,8 +698,8 @@ s_record_payment(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id, 
         "    currency, amount_minor, unapplied_minor, method) "
         "    VALUES ($1, $2::bigint, $3, $4, $5::date, $6, $7::bigint, $8::bigint, $9) RETURNING id), "
         "a AS (SELECT * FROM unnest($10::bigint[], $11::bigint[]) AS a(invoice_id, amount)), "
-        "ins AS (INSERT INTO allocations (tenant, payment_id, invoice_id, currency, amount_minor) "
-        "    SELECT $1, p.id, a.invoice_id, $6, a.amount FROM p, a), "
+        "ins AS (INSERT INTO allocations (tenant, debtor_id, payment_id, invoice_id, currency, "
+        "    amount_minor) SELECT $1, $2::bigint, p.id, a.invoice_id, $6, a.amount FROM p, a), "
         "upd AS (UPDATE invoices i SET open_minor = i.open_minor - a.amount, "
         "    status = CASE WHEN i.open_minor = a.amount THEN 'paid' ELSE i.status END, "
         "    paid_date = CASE WHEN i.open_minor = a.amount THEN $5::date ELSE i.paid_date END "
@@ -1054,21 +1055,21 @@ s_record_adjustment(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *i
         }
     }
     num_t iid = s_num(inv.id), amount = s_num(new_amount), open = s_num(new_open),
-          old_amount = s_num(inv.amount), old_open = s_num(inv.open);
+          old_amount = s_num(inv.amount), old_open = s_num(inv.open), inv_debtor = s_num(inv.debtor_id);
     day_t due = s_day(new_due), old_due = s_day(inv.due);
     const char *params[] = { ctx->tenant, iid.s, amount.s, open.s, due.s, ctx->source,
                              f->external_id, inv.currency, old_amount.s, old_open.s, old_due.s,
-                             f->reason };
+                             f->reason, inv_debtor.s };
     PGresult *r = db_exec(ctx->db,
         "WITH u AS (UPDATE invoices SET amount_minor = $3::bigint, open_minor = $4::bigint, "
         "    due_date = $5::date, "
         "    status = CASE WHEN $4::bigint = 0 THEN 'paid' ELSE 'open' END, "
         "    paid_date = CASE WHEN $4::bigint = 0 THEN coalesce(paid_date, current_date) END "
         "    WHERE tenant = $1 AND id = $2::bigint) "
-        "INSERT INTO invoice_adjustments (tenant, invoice_id, source, external_id, currency, "
-        "old_amount_minor, new_amount_minor, old_open_minor, new_open_minor, old_due_date, "
-        "new_due_date, reason) VALUES ($1, $2::bigint, $6, $7, $8, $9::bigint, $3::bigint, "
-        "$10::bigint, $4::bigint, $11::date, $5::date, $12) RETURNING id", 12, params);
+        "INSERT INTO invoice_adjustments (tenant, debtor_id, invoice_id, source, external_id, "
+        "currency, old_amount_minor, new_amount_minor, old_open_minor, new_open_minor, old_due_date, "
+        "new_due_date, reason) VALUES ($1, $13::bigint, $2::bigint, $6, $7, $8, $9::bigint, $3::bigint, "
+        "$10::bigint, $4::bigint, $11::date, $5::date, $12) RETURNING id", 13, params);
     if (!r)
         return FACT_DB_ERROR;
     *id = s_get_i64(r, 0, 0);
@@ -1359,11 +1360,11 @@ s_record_reversal(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id,
 
     bool whole = take == left;
     day_t on = s_day(intake_pb_days(f->reversed_date));
-    num_t take_s = s_num(take), credit_s = s_num(from_credit);
+    num_t take_s = s_num(take), credit_s = s_num(from_credit), debtor_s = s_num(debtor_id);
     const char *uparams[] = { ctx->tenant, pid.s, on.s, f->reason, pgarray_end(&ids),
                               pgarray_end(&takes), pgarray_end(&inv_ids), pgarray_end(&inv_takes),
                               take_s.s, credit_s.s, whole ? "true" : "false", ctx->source,
-                              f->external_id, currency, part ? "true" : "false" };
+                              f->external_id, currency, part ? "true" : "false", debtor_s.s };
     /* Allocations taken whole go, the others shrink; the invoices reopen by
        what they gave back; a payment with nothing left is reversed. A
        partial reversal keeps its own row (the result's id). */
@@ -1382,11 +1383,11 @@ s_record_reversal(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id,
         "    reversed_date = CASE WHEN $11::boolean THEN $3::date END, "
         "    reversal_reason = CASE WHEN $11::boolean THEN $4 END "
         "    WHERE tenant = $1 AND id = $2::bigint), "
-        "r AS (INSERT INTO payment_refunds (tenant, payment_id, source, external_id, currency, "
-        "    amount_minor, unapplied_minor, reversed_date, reason) "
-        "    SELECT $1, $2::bigint, $12, $13, $14, $9::bigint, $10::bigint, $3::date, $4 "
+        "r AS (INSERT INTO payment_refunds (tenant, debtor_id, payment_id, source, external_id, "
+        "    currency, amount_minor, unapplied_minor, reversed_date, reason) "
+        "    SELECT $1, $16::bigint, $2::bigint, $12, $13, $14, $9::bigint, $10::bigint, $3::date, $4 "
         "    WHERE $15::boolean RETURNING id) "
-        "SELECT coalesce((SELECT id FROM r), $2::bigint)", 15, uparams);
+        "SELECT coalesce((SELECT id FROM r), $2::bigint)", 16, uparams);
     pgarray_free(&ids);
     pgarray_free(&takes);
     pgarray_free(&inv_ids);
@@ -1546,8 +1547,8 @@ s_record_plan(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id, int
         "WITH p AS (INSERT INTO payment_plans (tenant, debtor_id, source, external_id, agreed_date, "
         "    currency, total_minor, invoice_ids) VALUES ($1, $2::bigint, $3, $4, $5::date, $6, "
         "    $7::bigint, $8::bigint[]) RETURNING id), "
-        "i AS (INSERT INTO plan_instalments (tenant, plan_id, number, due_date, currency, amount_minor) "
-        "    SELECT $1, p.id, x.n, x.due, $6, x.amount FROM p, "
+        "i AS (INSERT INTO plan_instalments (tenant, debtor_id, plan_id, number, due_date, currency, "
+        "    amount_minor) SELECT $1, $2::bigint, p.id, x.n, x.due, $6, x.amount FROM p, "
         "    unnest($9::date[], $10::bigint[]) WITH ORDINALITY AS x(due, amount, n)) "
         "SELECT id FROM p", 10, params);
     pgarray_free(&id_array);

@@ -206,8 +206,9 @@ static int fall_back(rem_delivery_t *self, const char *tenant, const char *remin
     }
     const char *q[] = { tenant, reminder, rem_channel_name(next), rest };
     if (db_run(self->db,
-        "INSERT INTO reminder_deliveries (tenant, reminder_id, channel, idempotency_key, recipient)"
-        " SELECT $1, $2::bigint, $3, $1 || '-r' || $2::text || '-' || $3,"
+        "INSERT INTO reminder_deliveries (tenant, debtor_id, reminder_id, channel, idempotency_key,"
+        " recipient)"
+        " SELECT $1, r.debtor_id, $2::bigint, $3, $1 || '-r' || $2::text || '-' || $3,"
         "  CASE $3 WHEN 'email' THEN d.email WHEN 'sms' THEN d.phone WHEN 'phone' THEN d.phone"
         "   ELSE d.legal_name END"
         " FROM reminders r LEFT JOIN rem_debtors d ON d.tenant = r.tenant AND d.debtor_id = r.debtor_id"

@@ -530,13 +530,13 @@ static int record_group(rem_dunning_t *self, pass_t *ps, int64_t debtor, const r
     char rid[24];
     snprintf(rid, sizeof rid, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
-    const char *q[] = { ps->tenant, rid, level_s, ids, dues, opens, disp };
+    const char *q[] = { ps->tenant, rid, level_s, ids, dues, opens, disp, debtor_s };
     r = db_exec(self->db,
-        "INSERT INTO reminder_items (tenant, reminder_id, invoice_id, level, due_date, open_minor,"
-        " disputed_minor)"
-        " SELECT $1, $2, i, $3, DATE '1970-01-01' + d, o, x"
+        "INSERT INTO reminder_items (tenant, debtor_id, reminder_id, invoice_id, level, due_date,"
+        " open_minor, disputed_minor)"
+        " SELECT $1, $8::bigint, $2, i, $3, DATE '1970-01-01' + d, o, x"
         " FROM unnest($4::bigint[], $5::int[], $6::bigint[], $7::bigint[]) AS u(i, d, o, x)"
-        " ON CONFLICT (tenant, invoice_id, level) DO NOTHING", 7, q);
+        " ON CONFLICT (tenant, invoice_id, level) DO NOTHING", 8, q);
     if (!r)
         goto done;
     long inserted = strtol(PQcmdTuples(r), NULL, 10);
@@ -553,8 +553,9 @@ static int record_group(rem_dunning_t *self, pass_t *ps, int64_t debtor, const r
     /*  The first delivery: the outbox row the sender picks up. */
     const char *dl[] = { ps->tenant, rid, rem_channel_name(g->channel), debtor_s };
     if (db_run(self->db,
-        "INSERT INTO reminder_deliveries (tenant, reminder_id, channel, idempotency_key, recipient)"
-        " SELECT $1, $2::bigint, $3, $1 || '-r' || $2::text || '-' || $3,"
+        "INSERT INTO reminder_deliveries (tenant, debtor_id, reminder_id, channel, idempotency_key,"
+        " recipient)"
+        " SELECT $1, $4::bigint, $2::bigint, $3, $1 || '-r' || $2::text || '-' || $3,"
         "  CASE $3 WHEN 'email' THEN d.email WHEN 'sms' THEN d.phone WHEN 'phone' THEN d.phone"
         "   ELSE d.legal_name END"
         " FROM (SELECT 1) one LEFT JOIN rem_debtors d ON d.tenant = $1 AND d.debtor_id = $4", 4, dl))
@@ -562,11 +563,12 @@ static int record_group(rem_dunning_t *self, pass_t *ps, int64_t debtor, const r
     if (g->lv->fee_minor > 0) {
         char fee[24];
         snprintf(fee, sizeof fee, "%" PRId64, g->lv->fee_minor);
-        const char *f[] = { ps->tenant, rid, level_s, ids, g->currency, fee };
+        const char *f[] = { ps->tenant, rid, level_s, ids, g->currency, fee, debtor_s };
         if (db_run(self->db,
-            "INSERT INTO reminder_fees (tenant, invoice_id, level, reminder_id, currency, amount_minor)"
-            " SELECT $1, i, $3, $2, $5, $6 FROM unnest($4::bigint[]) AS i"
-            " ON CONFLICT (tenant, invoice_id, level) DO NOTHING", 6, f))
+            "INSERT INTO reminder_fees (tenant, debtor_id, invoice_id, level, reminder_id, currency,"
+            " amount_minor)"
+            " SELECT $1, $7::bigint, i, $3, $2, $5, $6 FROM unnest($4::bigint[]) AS i"
+            " ON CONFLICT (tenant, invoice_id, level) DO NOTHING", 7, f))
             goto done;
     }
     /*  ReminderScheduled, in this transaction's event_log rows. */
@@ -871,10 +873,10 @@ static int instalments(rem_dunning_t *self, pass_t *ps)
             snprintf(rid, sizeof rid, "%s", PQgetvalue(x, 0, 0));
             PQclear(x);
         }
-        const char *u[] = { ps->tenant, rid, PQgetvalue(r, i, 1), PQgetvalue(r, i, 2) };
+        const char *u[] = { ps->tenant, rid, PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), debtor_s };
         x = rid[0] ? db_exec(self->db,
-            "INSERT INTO reminder_instalments (tenant, reminder_id, plan_id, number) VALUES ($1, $2, $3, $4)"
-            " ON CONFLICT DO NOTHING", 4, u) : NULL;
+            "INSERT INTO reminder_instalments (tenant, debtor_id, reminder_id, plan_id, number)"
+            " VALUES ($1, $5::bigint, $2, $3, $4) ON CONFLICT DO NOTHING", 5, u) : NULL;
         bool inserted = x && strtol(PQcmdTuples(x), NULL, 10) == 1;
         if (x)
             PQclear(x);
@@ -897,8 +899,9 @@ static int instalments(rem_dunning_t *self, pass_t *ps)
         envelope_clear(&env);
         if (!inserted || add
             || db_run(self->db,
-                "INSERT INTO reminder_deliveries (tenant, reminder_id, channel, idempotency_key, recipient)"
-                " SELECT $1, $2::bigint, $3, $1 || '-r' || $2::text || '-' || $3,"
+                "INSERT INTO reminder_deliveries (tenant, debtor_id, reminder_id, channel,"
+                " idempotency_key, recipient)"
+                " SELECT $1, $4::bigint, $2::bigint, $3, $1 || '-r' || $2::text || '-' || $3,"
                 "  CASE $3 WHEN 'email' THEN d.email WHEN 'sms' THEN d.phone ELSE d.legal_name END"
                 " FROM (SELECT 1) one LEFT JOIN rem_debtors d ON d.tenant = $1 AND d.debtor_id = $4::bigint",
                 4, dl)

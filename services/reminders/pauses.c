@@ -96,8 +96,8 @@ static int on_debtor_erased(db_t *db, const char *tenant, const Creance__Envelop
             " $3, true) ON CONFLICT (tenant, debtor_id) DO UPDATE SET legal_name = $3, email = '',"
             " phone = '', address = '{}', erased = true", 3, p3)
         || db_run(db,
-            "INSERT INTO gdpr_file_purges (tenant, delivery_id, file)"
-            " SELECT d.tenant, d.id, d.provider_message_id FROM reminders r"
+            "INSERT INTO gdpr_file_purges (tenant, debtor_id, delivery_id, file)"
+            " SELECT d.tenant, r.debtor_id, d.id, d.provider_message_id FROM reminders r"
             " JOIN reminder_deliveries d ON d.tenant = r.tenant AND d.reminder_id = r.id"
             " WHERE r.tenant = $1 AND r.debtor_id = $2::bigint AND d.channel IN ('letter', 'handoff')"
             "   AND d.provider_message_id LIKE '%.pdf' AND d.provider_message_id !~ '/'"
@@ -167,17 +167,18 @@ static int refresh_disputed(db_t *db, const char *tenant, const char *invoice)
 static int on_dispute_opened(db_t *db, const char *tenant, const Creance__Envelope *env)
 {
     const Creance__DisputeOpened *e = env->dispute_opened;
-    if (e->dispute_id <= 0 || e->invoice_id <= 0)
+    if (e->dispute_id <= 0 || e->invoice_id <= 0 || e->debtor_id <= 0)
         return 0;
-    char id[24], inv[24], amount[24];
+    char id[24], inv[24], amount[24], debtor[24];
     fmt_id(id, e->dispute_id);
     fmt_id(inv, e->invoice_id);
+    fmt_id(debtor, e->debtor_id);
     /*  No amount: the whole invoice (LEAST with open_minor caps it). */
     int64_t a = e->amount && e->amount->minor > 0 ? e->amount->minor : INT64_MAX / 4;
     fmt_id(amount, a);
-    const char *p[] = { tenant, id, inv, amount };
-    if (db_run(db, "INSERT INTO rem_disputes (tenant, dispute_id, invoice_id, amount_minor)"
-                   " VALUES ($1, $2, $3, $4) ON CONFLICT (tenant, dispute_id) DO NOTHING", 4, p))
+    const char *p[] = { tenant, id, inv, amount, debtor };
+    if (db_run(db, "INSERT INTO rem_disputes (tenant, debtor_id, dispute_id, invoice_id, amount_minor)"
+                   " VALUES ($1, $5, $2, $3, $4) ON CONFLICT (tenant, dispute_id) DO NOTHING", 5, p))
         return -1;
     return refresh_disputed(db, tenant, inv);
 }
@@ -227,10 +228,10 @@ static int on_plan_agreed(db_t *db, const char *tenant, const Creance__Envelope 
             continue;
         snprintf(num, sizeof num, "%d", in->number);
         fmt_id(amount, in->amount->minor);
-        const char *q[] = { tenant, plan, num, due, in->amount->currency, amount };
-        rc = db_run(db, "INSERT INTO rem_plan_instalments (tenant, plan_id, number, due_date,"
-                        " currency, amount_minor) VALUES ($1, $2, $3, $4, $5, $6)"
-                        " ON CONFLICT DO NOTHING", 6, q);
+        const char *q[] = { tenant, plan, num, due, in->amount->currency, amount, debtor };
+        rc = db_run(db, "INSERT INTO rem_plan_instalments (tenant, debtor_id, plan_id, number,"
+                        " due_date, currency, amount_minor) VALUES ($1, $7, $2, $3, $4, $5, $6)"
+                        " ON CONFLICT DO NOTHING", 7, q);
     }
     return rc;
 }
@@ -351,14 +352,16 @@ static int on_invoice_issued(db_t *db, const char *tenant, const Creance__Envelo
 {
     const Creance__InvoiceIssued *e = env->invoice_issued;
     char issue[11];
-    if (e->invoice_id <= 0 || !e->amount || !date_text(e->issue_date, issue))
+    if (e->invoice_id <= 0 || e->debtor_id <= 0 || !e->amount || !date_text(e->issue_date, issue))
         return 0;
-    char id[24], amount[24];
+    char id[24], amount[24], debtor[24];
     fmt_id(id, e->invoice_id);
     fmt_id(amount, e->amount->minor);
-    const char *p[] = { tenant, id, e->number ? e->number : "", issue, amount };
-    return db_run(db, "INSERT INTO rem_invoices (tenant, invoice_id, number, issue_date, amount_minor)"
-                      " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, invoice_id) DO NOTHING", 5, p);
+    fmt_id(debtor, e->debtor_id);
+    const char *p[] = { tenant, id, e->number ? e->number : "", issue, amount, debtor };
+    return db_run(db, "INSERT INTO rem_invoices (tenant, debtor_id, invoice_id, number, issue_date,"
+                      " amount_minor) VALUES ($1, $6, $2, $3, $4, $5)"
+                      " ON CONFLICT (tenant, invoice_id) DO NOTHING", 6, p);
 }
 
 /*  Event case -> handler; cases not listed change nothing here. */

@@ -342,9 +342,10 @@ static int on_reminder_sent(db_t *db, const Creance__Envelope *env, bool *unknow
         otherwise rpt_collect_invoice_paid does it when it is paid. */
     const char *q[] = { t, id.s, sd.s, seg.currency, seg.country, k.s, seg.grade, seg.collector };
     r = db_exec(db,
-        "INSERT INTO rpt_reminded (tenant, invoice_id, reminder_id, sent_date, level, channel,"
-        " currency, country, kind, grade, collector)"
-        " SELECT m.tenant, u.id, m.reminder_id, $3::date, m.level, m.channel, $4, $5, $6::smallint,"
+        "INSERT INTO rpt_reminded (tenant, debtor_id, invoice_id, reminder_id, sent_date, level,"
+        " channel, currency, country, kind, grade, collector)"
+        " SELECT m.tenant, m.debtor_id, u.id, m.reminder_id, $3::date, m.level, m.channel, $4, $5,"
+        "  $6::smallint,"
         "  $7, $8"
         " FROM rpt_reminders m, unnest(m.invoice_ids) AS u(id)"
         " WHERE m.tenant = $1 AND m.reminder_id = $2::bigint"

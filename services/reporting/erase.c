@@ -73,8 +73,8 @@ static const struct {
     /*  Queued before the deliveries are blanked; the file names are the
         idempotency keys (tenant, reminder id, channel): no personal data. */
     { "gdpr_file_purges", 2,
-      "INSERT INTO gdpr_file_purges (tenant, delivery_id, file)"
-      " SELECT d.tenant, d.id, d.provider_message_id FROM reminders r"
+      "INSERT INTO gdpr_file_purges (tenant, debtor_id, delivery_id, file)"
+      " SELECT d.tenant, r.debtor_id, d.id, d.provider_message_id FROM reminders r"
       " JOIN reminder_deliveries d ON d.tenant = r.tenant AND d.reminder_id = r.id"
       " WHERE r.tenant = $1 AND r.debtor_id = $2::bigint AND d.channel IN ('letter', 'handoff')"
       "   AND d.provider_message_id LIKE '%.pdf' AND d.provider_message_id !~ '/'"

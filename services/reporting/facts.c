@@ -495,9 +495,9 @@ static int on_dispute_opened(db_t *db, const char *tenant, const Creance__Disput
         open amount (intake fills it in, this is a guard). */
     const char *params[] = { tenant, did.s, iid.s, amt.s, od.s };
     PGresult *r = db_exec(db,
-        "INSERT INTO rpt_disputes (tenant, dispute_id, invoice_id, currency, country, kind,"
+        "INSERT INTO rpt_disputes (tenant, debtor_id, dispute_id, invoice_id, currency, country, kind,"
         " amount_minor, opened_date, grade, collector)"
-        " SELECT tenant, $2::bigint, invoice_id, currency, country, kind,"
+        " SELECT tenant, debtor_id, $2::bigint, invoice_id, currency, country, kind,"
         "  CASE WHEN $4::bigint > 0 THEN $4::bigint ELSE open_minor END, $5::date, grade, collector"
         " FROM rpt_invoices WHERE tenant = $1 AND invoice_id = $3::bigint"
         " ON CONFLICT (tenant, dispute_id) DO NOTHING"

@@ -147,9 +147,9 @@ static const char *s_contents_sql =
     " u AS (UPDATE reminder_deliveries d SET recipient = '', subject = '', content = '',"
     "   last_error = '', content_purged_at = now() FROM old"
     "   WHERE d.tenant = old.tenant AND d.id = old.id"
-    "   RETURNING d.tenant, d.id, d.channel, d.provider_message_id),"
-    " q AS (INSERT INTO gdpr_file_purges (tenant, delivery_id, file)"
-    "   SELECT tenant, id, provider_message_id FROM u WHERE channel IN ('letter', 'handoff')"
+    "   RETURNING d.tenant, d.debtor_id, d.id, d.channel, d.provider_message_id),"
+    " q AS (INSERT INTO gdpr_file_purges (tenant, debtor_id, delivery_id, file)"
+    "   SELECT tenant, debtor_id, id, provider_message_id FROM u WHERE channel IN ('letter', 'handoff')"
     "   AND provider_message_id LIKE '%.pdf' AND provider_message_id !~ '/'"
     "   ON CONFLICT DO NOTHING RETURNING 1)"
     " SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM q)";

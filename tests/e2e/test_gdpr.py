@@ -163,10 +163,10 @@ def sent_letter(stack, tenant, debtor_id, p, key):
         " '2024-03-01', 'sent') RETURNING id", (tenant.id, debtor_id))
     name = "%s-r%d-letter-%s.pdf" % (tenant.id, rid, key)
     stack.query_exec(
-        "INSERT INTO reminder_deliveries (tenant, reminder_id, channel, status, idempotency_key,"
-        " recipient, subject, content, provider_message_id, sent_at)"
-        " VALUES (%s, %s, 'letter', 'sent', %s, %s, %s, %s, %s, now())",
-        (tenant.id, rid, name, p["name"], "Mise en demeure " + p["name"],
+        "INSERT INTO reminder_deliveries (tenant, debtor_id, reminder_id, channel, status,"
+        " idempotency_key, recipient, subject, content, provider_message_id, sent_at)"
+        " VALUES (%s, %s, %s, 'letter', 'sent', %s, %s, %s, %s, %s, now())",
+        (tenant.id, debtor_id, rid, name, p["name"], "Mise en demeure " + p["name"],
          "%s\n%s\n75001 Paris\nMadame, Monsieur, %s" % (p["name"], p["street"], p["email"]),
          name))
     outbox = stack.env["CREANCE_LETTER_OUTBOX"]
