@@ -34,6 +34,7 @@
 #include "creance.pb-c.h"
 #include "curve.h"
 #include "dates.h"
+#include "intakeroute.h"
 #include "log.h"
 #include "money.h"
 
@@ -375,6 +376,8 @@ typedef struct {
 
 typedef struct {
     const char *endpoint, *tenant, *source;
+    char **endpoints;               /* endpoint split at its commas: the intakes, */
+    size_t nendpoints;              /* in partition order (common/intakeroute.h) */
     uint32_t debtors, months, batch, window, timeout_s;
     uint64_t seed;
     int32_t end;
@@ -386,7 +389,10 @@ static const char *const usage_text =
     "Generates a deterministic billing history and sends it to creance-intake.\n"
     "\n"
     "  --endpoint URL   intake's ZeroMQ endpoint (default $CREANCE_INTAKE_ENDPOINT\n"
-    "                   or tcp://127.0.0.1:5560)\n"
+    "                   or tcp://127.0.0.1:5560); partitioned intakes: their\n"
+    "                   endpoints in partition order, comma-separated\n"
+    "                   (tcp://a,tcp://b for 0/2 and 1/2): each item goes to the\n"
+    "                   intake of its debtor, in order\n"
     "  --tenant ID      tenant (default demo)\n"
     "  --source NAME    source system name, part of the idempotency key (default sim)\n"
     "  --debtors N      number of debtors, 1..1000000 (default 200)\n"
@@ -395,7 +401,7 @@ static const char *const usage_text =
     "  --end DATE       last day of the history, YYYY-MM-DD (default today, or\n"
     "                   $CREANCE_TODAY)\n"
     "  --batch N        items per IntakeBatch, 1..10000 (default 500)\n"
-    "  --window N       batches in flight, 1..1000 (default 8)\n"
+    "  --window N       batches in flight per intake, 1..1000 (default 8)\n"
     "  --timeout S      seconds without a reply before giving up, 1..3600 (default 30)\n"
     "  --dry-run        generate and print counts, send nothing\n"
     "  --dump           print the items, one line each in sending order, send nothing\n"
@@ -1049,6 +1055,7 @@ typedef struct {
     uint64_t kind_counts[F_KINDS];
     item_buf_t *bufs;               /* --batch of them */
     Creance__IntakeItem **items;
+    uint32_t *debtor_part;          /* each debtor's intake (several intakes only) */
 } sim_t;
 
 static void sim_generate(sim_t *s)
@@ -1270,10 +1277,20 @@ static int dump(sim_t *s)
 
 /* ------------------------------------------------------------ sending */
 
+/*  Several intakes (--endpoint tcp://a,tcp://b, partitions 0/N, 1/N ...):
+    every item goes to the intake of its debtor, creance_partition(tenant,
+    debtor external id, N) through common/intakeroute.h; a dispute, which
+    names only its invoice, follows its debtor too, so it never overtakes
+    that invoice. Each intake gets its share in the order of the whole
+    sequence, over a socket of its own, with its own window and its own
+    debtor barrier: a debtor and its facts go to one intake, in order. With
+    one endpoint nothing is routed: the sequence goes out as it is. */
+
 typedef struct {
     bool used;
     char batch_id[64];
-    size_t first, count;            /* items [first, first+count) of the sequence */
+    size_t first, count;            /* items [first, first+count) of the sequence ... */
+    size_t *idx;                    /* ... or these (several intakes; --batch of them) */
 } slot_t;
 
 typedef struct {
@@ -1282,21 +1299,77 @@ typedef struct {
     bool stop;                      /* a whole batch was refused: send no more */
 } tally_t;
 
+/*  One intake of the list. */
+typedef struct {
+    const char *endpoint;
+    uint32_t index;                 /* its partition, k of N */
+    zsock_t *sock;
+    size_t next;                    /* where its scan of the sequence stands */
+    size_t inflight;
+    slot_t *slots;                  /* --window of them */
+    int64_t last_reply;
+    uint64_t sent, accepted, duplicate, rejected;
+} inst_t;
+
 #define SHOW_REJECTIONS 5
 
-static int send_batch(sim_t *s, zsock_t *sock, slot_t *slot, size_t first, size_t count,
-                      uint64_t number)
+static size_t slot_item(const slot_t *slot, size_t i)
+{
+    return slot->idx ? slot->idx[i] : slot->first + i;
+}
+
+/*  The intake of item `i` (several intakes only). */
+static uint32_t sim_instance(const sim_t *s, size_t i)
+{
+    uint32_t d = i < s->opt.debtors ? (uint32_t) i : s->facts.v[i - s->opt.debtors].debtor;
+    return s->debtor_part[d];
+}
+
+/*  Each debtor's intake, from its DebtorCreated item: the key intake
+    itself checks. Facts follow their debtor. */
+static int route_debtors(sim_t *s, uint32_t n)
+{
+    s->debtor_part = calloc(s->opt.debtors, sizeof *s->debtor_part);
+    if (!s->debtor_part)
+        return -1;
+    for (uint32_t i = 0; i < s->opt.debtors; i++)
+        s->debtor_part[i] = intakeroute_instance(s->opt.tenant, sim_item(s, i, &s->bufs[0]), n);
+    return 0;
+}
+
+/*  Fills `slot` with the next items of intake `in` up to `limit` (at most
+    --batch); returns how many. */
+static size_t gather(sim_t *s, inst_t *in, size_t ninst, slot_t *slot, size_t limit)
 {
     const options_t *o = &s->opt;
-    for (size_t i = 0; i < count; i++)
-        s->items[i] = sim_item(s, first + i, &s->bufs[i]);
+    if (ninst == 1) {
+        size_t count = limit - in->next < o->batch ? limit - in->next : o->batch;
+        slot->first = in->next;
+        slot->count = count;
+        in->next += count;
+        return count;
+    }
+    size_t count = 0, i = in->next;
+    for (; i < limit && count < o->batch; i++)
+        if (sim_instance(s, i) == in->index)
+            slot->idx[count++] = i;
+    in->next = i;
+    slot->count = count;
+    return count;
+}
+
+static int send_batch(sim_t *s, inst_t *in, slot_t *slot, uint64_t number)
+{
+    const options_t *o = &s->opt;
+    for (size_t i = 0; i < slot->count; i++)
+        s->items[i] = sim_item(s, slot_item(slot, i), &s->bufs[i]);
     Creance__IntakeBatch batch = CREANCE__INTAKE_BATCH__INIT;
     snprintf(slot->batch_id, sizeof slot->batch_id, "feedsim-s%" PRIu64 "-%06" PRIu64,
              o->seed, number);
     batch.tenant = (char *) o->tenant;
     batch.source = (char *) o->source;
     batch.batch_id = slot->batch_id;
-    batch.n_items = count;
+    batch.n_items = slot->count;
     batch.items = s->items;
     size_t len = creance__intake_batch__get_packed_size(&batch);
     zmsg_t *msg = zmsg_new();
@@ -1304,16 +1377,15 @@ static int send_batch(sim_t *s, zsock_t *sock, slot_t *slot, size_t first, size_
     creance__intake_batch__pack(&batch, zframe_data(frame));
     zmsg_addmem(msg, NULL, 0);              /* the REQ envelope's empty delimiter */
     zmsg_append(msg, &frame);
-    if (zmsg_send(&msg, sock) != 0) {
+    if (zmsg_send(&msg, in->sock) != 0) {
         zmsg_destroy(&msg);
-        log_error("send failed endpoint=%s batch=%s error=%s", o->endpoint, slot->batch_id,
+        log_error("send failed endpoint=%s batch=%s error=%s", in->endpoint, slot->batch_id,
                   zmq_strerror(zmq_errno()));
         return -1;
     }
     slot->used = true;
-    slot->first = first;
-    slot->count = count;
-    log_debug("batch sent batch=%s items=%zu bytes=%zu", slot->batch_id, count, len);
+    log_debug("batch sent batch=%s endpoint=%s items=%zu bytes=%zu", slot->batch_id,
+              in->endpoint, slot->count, len);
     return 0;
 }
 
@@ -1376,7 +1448,7 @@ static slot_t *take_reply(sim_t *s, zmsg_t *msg, slot_t *slots, size_t nslots, t
                 continue;
             }
             seen[x->index] = true;
-            size_t item = slot->first + (size_t) x->index;
+            size_t item = slot_item(slot, (size_t) x->index);
             switch (x->status) {
             case CREANCE__ITEM_STATUS__ACCEPTED:  t->accepted++; break;
             case CREANCE__ITEM_STATUS__DUPLICATE: t->duplicate++; break;
@@ -1390,7 +1462,7 @@ static slot_t *take_reply(sim_t *s, zmsg_t *msg, slot_t *slots, size_t nslots, t
         }
         for (size_t i = 0; i < slot->count; i++)
             if (!seen[i])
-                note_rejection(s, t, slot->first + i, "results", "no result for the item");
+                note_rejection(s, t, slot_item(slot, i), "results", "no result for the item");
         free(seen);
     }
     creance__intake_reply__free_unpacked(r, NULL);
@@ -1398,34 +1470,96 @@ static slot_t *take_reply(sim_t *s, zmsg_t *msg, slot_t *slots, size_t nslots, t
     return slot;
 }
 
+/*  Sends as many batches as intake `in` may have in flight. */
+static int fill_window(sim_t *s, inst_t *in, size_t ninst, tally_t *t, uint64_t *number)
+{
+    const options_t *o = &s->opt;
+    size_t total = sim_total(s);
+    while (in->next < total && in->inflight < o->window && !t->stop) {
+        /* Debtors travel in batches of their own and must all be recorded
+           (by this intake) before any fact names them. */
+        if (in->next == o->debtors && in->inflight > 0)
+            break;
+        size_t limit = in->next < o->debtors ? o->debtors : total;
+        slot_t *slot = NULL;
+        for (size_t i = 0; i < o->window; i++)
+            if (!in->slots[i].used) {
+                slot = &in->slots[i];
+                break;
+            }
+        if (gather(s, in, ninst, slot, limit) == 0)
+            continue;                       /* none of its items up to limit */
+        if (send_batch(s, in, slot, ++*number) != 0)
+            return -1;
+        if (in->inflight == 0)
+            in->last_reply = zclock_mono();     /* the clock runs while we wait */
+        in->inflight++;
+        in->sent += slot->count;
+        t->sent += slot->count;
+        t->batches++;
+    }
+    return 0;
+}
+
 static int send_all(sim_t *s)
 {
     const options_t *o = &s->opt;
-    zsock_t *sock = zsock_new(ZMQ_DEALER);
-    if (!sock) {
-        log_error("cannot create a DEALER socket");
+    size_t ninst = o->nendpoints;
+    size_t total = sim_total(s);
+    inst_t *inst = calloc(ninst, sizeof *inst);
+    zmq_pollitem_t *polls = calloc(ninst, sizeof *polls);
+    if (!inst || !polls || (ninst > 1 && route_debtors(s, (uint32_t) ninst) != 0)) {
+        log_error("out of memory endpoints=%zu", ninst);
         return 1;
     }
-    zsock_set_linger(sock, 0);
-    zsock_set_sndhwm(sock, 0);
-    zsock_set_rcvhwm(sock, 0);
-    zsock_set_rcvtimeo(sock, 200);          /* wake up to check the deadline and ^C */
+    int rc = 0;
     /* CURVE as the services: CREANCE_CURVE_DIR (server.key) and this
-       client's CREANCE_CURVE_CERT; nothing set, plain TCP. */
-    if (curve_setup_env() != 0 || curve_client(sock) != 0) {
+       client's CREANCE_CURVE_CERT; nothing set, plain TCP. Every intake's
+       connection the same way. */
+    if (curve_setup_env() != 0) {
         fprintf(stderr, "creance-feedsim: CURVE: %s\n", curve_error());
-        zsock_destroy(&sock);
-        curve_shutdown();
-        return 2;
+        rc = 2;
+        goto done;
     }
-    if (zsock_connect(sock, "%s", o->endpoint) != 0) {
-        fprintf(stderr, "creance-feedsim: --endpoint: cannot connect to '%s': %s\n",
-                o->endpoint, zmq_strerror(zmq_errno()));
-        zsock_destroy(&sock);
-        return 2;
+    for (size_t k = 0; k < ninst; k++) {
+        inst_t *in = &inst[k];
+        in->endpoint = o->endpoints[k];
+        in->index = (uint32_t) k;
+        in->slots = calloc(o->window, sizeof *in->slots);
+        if (!in->slots) {
+            log_error("out of memory window=%" PRIu32, o->window);
+            rc = 1;
+            goto done;
+        }
+        for (size_t i = 0; ninst > 1 && i < o->window; i++)
+            if (!(in->slots[i].idx = calloc(o->batch, sizeof *in->slots[i].idx))) {
+                log_error("out of memory window=%" PRIu32 " batch=%" PRIu32, o->window, o->batch);
+                rc = 1;
+                goto done;
+            }
+        in->sock = zsock_new(ZMQ_DEALER);
+        if (!in->sock) {
+            log_error("cannot create a DEALER socket");
+            rc = 1;
+            goto done;
+        }
+        zsock_set_linger(in->sock, 0);
+        zsock_set_sndhwm(in->sock, 0);
+        zsock_set_rcvhwm(in->sock, 0);
+        if (curve_client(in->sock) != 0) {
+            fprintf(stderr, "creance-feedsim: CURVE: %s\n", curve_error());
+            rc = 2;
+            goto done;
+        }
+        if (zsock_connect(in->sock, "%s", in->endpoint) != 0) {
+            fprintf(stderr, "creance-feedsim: --endpoint: cannot connect to '%s': %s\n",
+                    in->endpoint, zmq_strerror(zmq_errno()));
+            rc = 2;
+            goto done;
+        }
+        polls[k] = (zmq_pollitem_t) { .socket = zsock_resolve(in->sock), .events = ZMQ_POLLIN };
     }
 
-    size_t total = sim_total(s);
     if (!o->quiet)
         printf("feedsim: sending %zu items (debtors=%" PRIu32 " invoices=%" PRIu64
                " payments=%" PRIu64 " disputes=%" PRIu64 " resolutions=%" PRIu64
@@ -1434,77 +1568,88 @@ static int send_all(sim_t *s)
                s->kind_counts[F_DISPUTE_RESOLVE], o->endpoint, o->tenant, o->source);
     fflush(stdout);
 
-    slot_t *slots = calloc(o->window, sizeof *slots);
     tally_t t = { 0 };
-    size_t next = 0, inflight = 0;
     uint64_t number = 0;
-    int64_t started = zclock_mono(), last_reply = started;
-    int rc = 0;
+    int64_t started = zclock_mono();
 
-    while ((next < total && !t.stop) || inflight > 0) {
-        /* Debtors travel in batches of their own and must all be recorded
-           before any fact names them. */
-        bool barrier = next == o->debtors && inflight > 0;
-        while (next < total && inflight < o->window && !barrier && !t.stop) {
-            size_t limit = next < o->debtors ? o->debtors : total;
-            size_t count = limit - next < o->batch ? limit - next : o->batch;
-            slot_t *slot = NULL;
-            for (size_t i = 0; i < o->window; i++)
-                if (!slots[i].used) {
-                    slot = &slots[i];
-                    break;
-                }
-            if (send_batch(s, sock, slot, next, count, ++number) != 0) {
+    for (;;) {
+        size_t inflight = 0;
+        for (size_t k = 0; k < ninst; k++) {
+            if (fill_window(s, &inst[k], ninst, &t, &number) != 0) {
                 rc = 1;
-                goto done;
+                goto report;
             }
-            if (inflight == 0)
-                last_reply = zclock_mono();     /* the clock runs while we wait */
-            next += count;
-            inflight++;
-            t.sent += count;
-            t.batches++;
-            barrier = next == o->debtors && inflight > 0;
+            inflight += inst[k].inflight;
         }
-        zmsg_t *msg = zmsg_recv(sock);
-        if (!msg) {
-            if (zsys_interrupted) {
-                log_error("interrupted sent=%" PRIu64 " in_flight=%zu", t.sent, inflight);
-                rc = 1;
-                goto done;
+        if (inflight == 0)
+            break;                          /* everything answered, or stopped */
+        /* Wake up at least every 200 ms to check the deadline and ^C. */
+        int ready = zmq_poll(polls, (int) ninst, 200);
+        if (zsys_interrupted) {
+            log_error("interrupted sent=%" PRIu64 " in_flight=%zu", t.sent, inflight);
+            rc = 1;
+            goto report;
+        }
+        if (ready < 0 && zmq_errno() != EINTR) {
+            log_error("poll failed error=%s", zmq_strerror(zmq_errno()));
+            rc = 1;
+            goto report;
+        }
+        for (size_t k = 0; k < ninst; k++) {
+            inst_t *in = &inst[k];
+            if (ready > 0 && (polls[k].revents & ZMQ_POLLIN)) {
+                zmsg_t *msg = zmsg_recv(in->sock);
+                if (!msg)
+                    continue;
+                in->last_reply = zclock_mono();
+                uint64_t a = t.accepted, d = t.duplicate, r = t.rejected;
+                if (take_reply(s, msg, in->slots, o->window, &t))
+                    in->inflight--;
+                in->accepted += t.accepted - a;
+                in->duplicate += t.duplicate - d;
+                in->rejected += t.rejected - r;
+                zmsg_destroy(&msg);
             }
-            if (zclock_mono() - last_reply > (int64_t) o->timeout_s * 1000) {
+            else if (in->inflight > 0
+                     && zclock_mono() - in->last_reply > (int64_t) o->timeout_s * 1000) {
                 log_error("no reply from intake endpoint=%s timeout_s=%" PRIu32
                           " in_flight=%zu: is creance-intake running there?",
-                          o->endpoint, o->timeout_s, inflight);
+                          in->endpoint, o->timeout_s, in->inflight);
                 rc = 1;
-                goto done;
+                goto report;
             }
-            continue;
         }
-        last_reply = zclock_mono();
-        if (take_reply(s, msg, slots, o->window, &t))
-            inflight--;
-        zmsg_destroy(&msg);
     }
 
-done:;
+report:;
     double elapsed = (double) (zclock_mono() - started) / 1000.0;
     if (rc == 0 && (t.rejected > 0 || t.errors > 0))
         rc = 1;
-    if (!o->quiet || rc != 0)
+    if (!o->quiet || rc != 0) {
         printf("feedsim: tenant=%s source=%s items=%" PRIu64 " accepted=%" PRIu64
                " duplicate=%" PRIu64 " rejected=%" PRIu64 " batches=%" PRIu64
                " elapsed=%.2fs rate=%.0f items/s\n", o->tenant, o->source, t.sent, t.accepted,
                t.duplicate, t.rejected, t.batches, elapsed,
                elapsed > 0 ? (double) (t.accepted + t.duplicate + t.rejected) / elapsed : 0.0);
+        for (size_t k = 0; ninst > 1 && k < ninst; k++)
+            printf("feedsim: partition=%zu/%zu endpoint=%s items=%" PRIu64 " accepted=%" PRIu64
+                   " duplicate=%" PRIu64 " rejected=%" PRIu64 "\n", k, ninst, inst[k].endpoint,
+                   inst[k].sent, inst[k].accepted, inst[k].duplicate, inst[k].rejected);
+    }
     if (t.stop)
         fprintf(stderr, "feedsim: stopped after intake refused a whole batch; %zu items not sent\n",
                 total - (size_t) t.sent);
     else if (t.rejected > (uint64_t) t.shown)
         fprintf(stderr, "rejected: ... and %" PRIu64 " more\n", t.rejected - (uint64_t) t.shown);
-    free(slots);
-    zsock_destroy(&sock);
+done:
+    for (size_t k = 0; k < ninst; k++) {
+        for (size_t i = 0; inst[k].slots && i < o->window; i++)
+            free(inst[k].slots[i].idx);
+        free(inst[k].slots);
+        zsock_destroy(&inst[k].sock);
+    }
+    free(inst);
+    free(polls);
     curve_shutdown();
     return rc;
 }
@@ -1577,9 +1722,7 @@ static void parse_args(int argc, char **argv, options_t *o)
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case O_ENDPOINT:
-            if (!*optarg || !strstr(optarg, "://"))
-                bad_argument("--endpoint", optarg, "a ZeroMQ endpoint like tcp://127.0.0.1:5560");
-            o->endpoint = optarg;
+            o->endpoint = optarg;           /* checked below, as the default is */
             break;
         case O_TENANT:
             if (!tenant_valid(optarg))
@@ -1647,6 +1790,12 @@ static void parse_args(int argc, char **argv, options_t *o)
     }
     if (o->end == INT32_MIN)
         o->end = date_today();
+    char err[400];
+    if (!intakeroute_endpoints(o->endpoint, &o->endpoints, &o->nendpoints, err, sizeof err)) {
+        fprintf(stderr, "creance-feedsim: --endpoint (or CREANCE_INTAKE_ENDPOINT): %s\n"
+                "try 'creance-feedsim --help'\n", err);
+        exit(2);
+    }
 }
 
 int main(int argc, char **argv)
@@ -1671,5 +1820,7 @@ int main(int argc, char **argv)
     free(s.items);
     free(s.facts.v);
     free(s.debtors);
+    free(s.debtor_part);
+    intakeroute_endpoints_free(&s.opt.endpoints);
     return rc;
 }

@@ -152,10 +152,17 @@ s_send(const cli_t *cli, const char *source, Creance__IntakeItem *item, const ch
     size_t len = creance__intake_batch__get_packed_size(&b);
     uint8_t *req = malloc(len ? len : 1);
     creance__intake_batch__pack(&b, req);
-    const char *endpoint = cli_env("CREANCE_INTAKE_ENDPOINT", DEFAULT_INTAKE);
+    /* Partitioned intakes: the one of the item's debtor, or the first for
+       a dispute, which names only its invoice (any intake records it). */
+    char endpoint[512];
+    char error[600];
+    if (!cli_intake_endpoint(cli_env("CREANCE_INTAKE_ENDPOINT", DEFAULT_INTAKE), cli->tenant,
+                             item, endpoint, sizeof endpoint, error, sizeof error)) {
+        free(req);
+        return cli_fail(cli, "CREANCE_INTAKE_ENDPOINT: %s", error);
+    }
     uint8_t *data;
     size_t data_len;
-    char error[256];
     int rc = cli_zmq_call(endpoint, req, len, cli->timeout_s, &data, &data_len, error,
                           sizeof error);
     free(req);

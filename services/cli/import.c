@@ -4,6 +4,7 @@
 
 #include "creance.pb-c.h"
 #include "dates.h"
+#include "intakeroute.h"
 #include "money.h"
 
 #include <ctype.h>
@@ -724,10 +725,11 @@ s_varint(uint8_t *out, uint64_t v)
 /*  IntakeBatch.items is field 4: each item is appended as tag 0x22, its
     length, its bytes, which is exactly what packing the message would
     give, without unpacking the items again. */
-bool
-import_pack_batch(const import_t *self, size_t first, size_t count, const char *tenant,
-                  const char *source, const char *batch_id, bool all_or_nothing,
-                  uint8_t **out, size_t *out_len)
+/*  rows[first .. first+count), or rows[idx[0..count)] when idx is given. */
+static bool
+s_pack_rows(const import_t *self, size_t first, const size_t *idx, size_t count,
+            const char *tenant, const char *source, const char *batch_id, bool all_or_nothing,
+            uint8_t **out, size_t *out_len)
 {
     Creance__IntakeBatch batch = CREANCE__INTAKE_BATCH__INIT;
     batch.tenant = (char *) tenant;
@@ -736,19 +738,58 @@ import_pack_batch(const import_t *self, size_t first, size_t count, const char *
     batch.all_or_nothing = all_or_nothing;
     size_t head = creance__intake_batch__get_packed_size(&batch);
     size_t total = head;
-    for (size_t i = first; i < first + count; i++)
-        total += 1 + 10 + self->rows[i].size;
+    for (size_t k = 0; k < count; k++)
+        total += 1 + 10 + self->rows[idx ? idx[k] : first + k].size;
     uint8_t *buf = malloc(total);
     if (!buf)
         return false;
     size_t n = creance__intake_batch__pack(&batch, buf);
-    for (size_t i = first; i < first + count; i++) {
+    for (size_t k = 0; k < count; k++) {
+        const import_row_t *row = &self->rows[idx ? idx[k] : first + k];
         buf[n++] = (4 << 3) | 2;
-        n += s_varint(buf + n, self->rows[i].size);
-        memcpy(buf + n, self->rows[i].packed, self->rows[i].size);
-        n += self->rows[i].size;
+        n += s_varint(buf + n, row->size);
+        memcpy(buf + n, row->packed, row->size);
+        n += row->size;
     }
     *out = buf;
     *out_len = n;
+    return true;
+}
+
+bool
+import_pack_batch(const import_t *self, size_t first, size_t count, const char *tenant,
+                  const char *source, const char *batch_id, bool all_or_nothing,
+                  uint8_t **out, size_t *out_len)
+{
+    return s_pack_rows(self, first, NULL, count, tenant, source, batch_id, all_or_nothing,
+                       out, out_len);
+}
+
+bool
+import_pack_rows(const import_t *self, const size_t *rows, size_t count, const char *tenant,
+                 const char *source, const char *batch_id, bool all_or_nothing,
+                 uint8_t **out, size_t *out_len)
+{
+    return s_pack_rows(self, 0, rows, count, tenant, source, batch_id, all_or_nothing,
+                       out, out_len);
+}
+
+bool
+import_route(const import_t *self, const char *tenant, uint32_t count, uint32_t *instance)
+{
+    for (size_t i = 0; i < self->nrows; i++) {
+        if (count <= 1) {
+            instance[i] = 0;
+            continue;
+        }
+        /* The row as intake will read it, through the function intake's
+           own partition check uses. */
+        Creance__IntakeItem *item = creance__intake_item__unpack(NULL, self->rows[i].size,
+                                                                 self->rows[i].packed);
+        if (!item)
+            return false;
+        instance[i] = intakeroute_instance(tenant, item, count);
+        creance__intake_item__free_unpacked(item, NULL);
+    }
     return true;
 }

@@ -109,5 +109,15 @@ void import_destroy(import_t **self_p);
 bool import_pack_batch(const import_t *self, size_t first, size_t count, const char *tenant,
                        const char *source, const char *batch_id, bool all_or_nothing,
                        uint8_t **out, size_t *out_len);
+/*  The same with the rows rows[0..count) (indexes into self->rows, in
+    that order): one partition's share of the file. */
+bool import_pack_rows(const import_t *self, const size_t *rows, size_t count, const char *tenant,
+                      const char *source, const char *batch_id, bool all_or_nothing,
+                      uint8_t **out, size_t *out_len);
+
+/*  For each row, the intake instance (0..count-1) that records it:
+    intakeroute_instance() of the row's item (common/intakeroute.h).
+    `instance` has nrows entries. False if a row cannot be decoded. */
+bool import_route(const import_t *self, const char *tenant, uint32_t count, uint32_t *instance);
 
 #endif

@@ -34,7 +34,9 @@ static const cli_command_t s_commands[] = {
       "Separators ',' or ';' (detected), quotes as RFC 4180, UTF-8 (a BOM is fine).\n"
       "Amounts: 1234.50 (or 1234,50 in a ';' file). Dates: YYYY-MM-DD or DD/MM/YYYY.\n"
       "A progress bar shows on a terminal. Exit 1 if any line was bad or refused.\n"
-      "Environment: CREANCE_INTAKE_ENDPOINT (default tcp://127.0.0.1:5560).\n" },
+      "Environment: CREANCE_INTAKE_ENDPOINT (default tcp://127.0.0.1:5560); partitioned\n"
+      "intakes: their endpoints in partition order, comma-separated, and each line goes\n"
+      "to the intake of its debtor.\n" },
     { "report", "outstanding", cmd_report_outstanding,
       "report outstanding [--token TOKEN] [--json|--csv]",
       "Prints what the tenant's debtors owe, per currency, from reporting's JSON API\n"
@@ -108,7 +110,8 @@ static const cli_command_t s_commands[] = {
       "  --source NAME    the system the ids belong to (default: csv, as 'creance import')\n" \
       "Prints intake's answer: recorded (with Créance's id), already recorded (nothing\n" \
       "changes; exit 0) or rejected with the field and reason (exit 1).\n" \
-      "Environment: CREANCE_INTAKE_ENDPOINT (default tcp://127.0.0.1:5560).\n"
+      "Environment: CREANCE_INTAKE_ENDPOINT (default tcp://127.0.0.1:5560; a comma-\n" \
+      "separated list for partitioned intakes: the fact goes to its debtor's).\n"
     { "dispute", "open", cmd_fact,
       "dispute open INVOICE --id ID [--amount X] [--currency CUR] [--reason TEXT] "
       "[--date DATE] [--source NAME]",

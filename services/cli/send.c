@@ -3,8 +3,10 @@
 
 #include "creance.pb-c.h"
 #include "curve.h"
+#include "intakeroute.h"
 
 #include <czmq.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +14,20 @@
 typedef struct {
     bool used;
     char batch_id[80];
-    size_t first, count;
+    size_t first, count;        /* of the instance's rows (see inst_t.rows) */
 } slot_t;
+
+/*  One intake of the endpoint list: its socket, its share of the rows (in
+    file order) and its batches in flight. */
+typedef struct {
+    const char *endpoint;
+    zsock_t *sock;
+    size_t *rows;               /* NULL: every row (one endpoint) */
+    size_t nrows, next, inflight;
+    slot_t *slots;
+    int64_t last_reply;
+    bool any_reply;
+} inst_t;
 
 static zsock_t *
 s_dealer(const char *endpoint, char *error, size_t error_len)
@@ -72,6 +86,58 @@ s_dup(const char *s)
     return strdup(s ? s : "");
 }
 
+static size_t
+s_row(const inst_t *in, size_t k)
+{
+    return in->rows ? in->rows[k] : k;
+}
+
+/*  Splits the rows between the endpoints (import_route); with one endpoint
+    nothing is computed: it gets every row. */
+static int
+s_plan(const import_t *imp, const import_send_opts_t *o, inst_t *inst, size_t n,
+       import_outcome_t *out)
+{
+    size_t total = imp->nrows;
+    if (n == 1) {
+        inst[0].nrows = total;
+        return 0;
+    }
+    uint32_t *where = malloc(total * sizeof *where);
+    if (!where || !import_route(imp, o->tenant, (uint32_t) n, where)) {
+        free(where);
+        snprintf(out->error, sizeof out->error, "cannot route the lines to %zu intakes", n);
+        return -1;
+    }
+    for (size_t i = 0; i < total; i++)
+        inst[where[i]].nrows++;
+    size_t used = 0;
+    for (size_t k = 0; k < n; k++) {
+        used += inst[k].nrows > 0;
+        inst[k].rows = malloc((inst[k].nrows ? inst[k].nrows : 1) * sizeof *inst[k].rows);
+        if (!inst[k].rows) {
+            free(where);
+            snprintf(out->error, sizeof out->error, "out of memory");
+            return -1;
+        }
+        inst[k].nrows = 0;
+    }
+    for (size_t i = 0; i < total; i++) {
+        inst_t *in = &inst[where[i]];
+        in->rows[in->nrows++] = i;
+    }
+    free(where);
+    if (o->all_or_nothing && used > 1) {
+        /* One intake applies all_or_nothing to its batch; nothing spans two. */
+        snprintf(out->error, sizeof out->error, "--all-or-nothing: the lines belong to %zu of "
+                 "the %zu intake partitions, and one all-or-nothing batch goes to one intake; "
+                 "split the file by partition or import without --all-or-nothing; nothing sent",
+                 used, n);
+        return -1;
+    }
+    return 0;
+}
+
 int
 import_send(const import_t *imp, const import_send_opts_t *o, import_outcome_t *out)
 {
@@ -85,123 +151,186 @@ import_send(const import_t *imp, const import_send_opts_t *o, import_outcome_t *
     out->nrows = total;
     if (total == 0)
         return 0;
-    zsock_t *sock = s_dealer(o->endpoint, out->error, sizeof out->error);
-    if (!sock) {
+    /* CREANCE_INTAKE_ENDPOINT may list the partitioned intakes in order:
+       each line goes to the one of its debtor (common/intakeroute.h). */
+    char **endpoints = NULL;
+    size_t n = 0;
+    char why[400];
+    if (!intakeroute_endpoints(o->endpoint, &endpoints, &n, why, sizeof why)) {
+        snprintf(out->error, sizeof out->error, "CREANCE_INTAKE_ENDPOINT: %s", why);
         out->unsent = total;
         return -1;
     }
     size_t batch = o->all_or_nothing ? total : (o->batch ? o->batch : 500);
     size_t window = o->window ? o->window : 8;
-    slot_t *slots = calloc(window, sizeof *slots);
+    inst_t *inst = calloc(n, sizeof *inst);
+    zmq_pollitem_t *polls = calloc(n, sizeof *polls);
     zuuid_t *uuid = zuuid_new();
-    size_t next = 0, inflight = 0, answered = 0, number = 0;
-    bool stop = false, any_reply = false;
-    int64_t last_reply = zclock_mono();
+    size_t inflight = 0, answered = 0, number = 0;
+    bool stop = false;
     int rc = 0;
+    if (!inst || !polls) {
+        snprintf(out->error, sizeof out->error, "out of memory");
+        rc = -1;
+        goto done;
+    }
+    for (size_t k = 0; k < n; k++) {
+        inst[k].endpoint = endpoints[k];
+        inst[k].slots = calloc(window, sizeof *inst[k].slots);
+        if (!inst[k].slots) {
+            snprintf(out->error, sizeof out->error, "out of memory");
+            rc = -1;
+            goto done;
+        }
+    }
+    if (s_plan(imp, o, inst, n, out) != 0) {
+        rc = -1;
+        goto done;
+    }
+    /* Every connection as the one before: CURVE with this client's key. */
+    for (size_t k = 0; k < n; k++) {
+        inst[k].sock = s_dealer(inst[k].endpoint, out->error, sizeof out->error);
+        if (!inst[k].sock) {
+            rc = -1;
+            goto done;
+        }
+        polls[k] = (zmq_pollitem_t) { .socket = zsock_resolve(inst[k].sock), .events = ZMQ_POLLIN };
+    }
 
-    while ((next < total && !stop) || inflight > 0) {
-        while (next < total && inflight < window && !stop) {
+    for (;;) {
+        for (size_t k = 0; k < n && !stop; k++) {
+            inst_t *in = &inst[k];
+            while (in->next < in->nrows && in->inflight < window && !stop) {
+                slot_t *slot = NULL;
+                for (size_t i = 0; i < window && !slot; i++)
+                    if (!in->slots[i].used)
+                        slot = &in->slots[i];
+                size_t count = in->nrows - in->next < batch ? in->nrows - in->next : batch;
+                snprintf(slot->batch_id, sizeof slot->batch_id, "csv-%s-%zu",
+                         zuuid_str_canonical(uuid), ++number);
+                uint8_t *data;
+                size_t len;
+                bool packed = in->rows
+                    ? import_pack_rows(imp, in->rows + in->next, count, o->tenant, o->source,
+                                       slot->batch_id, o->all_or_nothing, &data, &len)
+                    : import_pack_batch(imp, in->next, count, o->tenant, o->source,
+                                        slot->batch_id, o->all_or_nothing, &data, &len);
+                if (!packed) {
+                    snprintf(out->error, sizeof out->error, "out of memory");
+                    rc = -1;
+                    goto done;
+                }
+                int sent = s_send(in->sock, data, len);
+                free(data);
+                if (sent != 0) {
+                    snprintf(out->error, sizeof out->error, "cannot send to intake at %s: %s",
+                             in->endpoint, zmq_strerror(zmq_errno()));
+                    rc = -1;
+                    goto done;
+                }
+                if (in->inflight == 0)
+                    in->last_reply = zclock_mono();     /* the clock runs while we wait */
+                slot->used = true;
+                slot->first = in->next;
+                slot->count = count;
+                in->next += count;
+                in->inflight++;
+                inflight++;
+            }
+        }
+        if (inflight == 0)
+            break;
+        if (zmq_poll(polls, (int) n, 200) < 0 && zmq_errno() != EINTR) {
+            snprintf(out->error, sizeof out->error, "cannot wait for intake: %s",
+                     zmq_strerror(zmq_errno()));
+            rc = -1;
+            goto done;
+        }
+        for (size_t k = 0; k < n; k++) {
+            inst_t *in = &inst[k];
+            if (!(polls[k].revents & ZMQ_POLLIN)) {
+                if (in->inflight > 0
+                    && zclock_mono() - in->last_reply > (int64_t) o->timeout_s * 1000) {
+                    out->unreachable = true;
+                    if (!in->any_reply)
+                        snprintf(out->error, sizeof out->error,
+                                 "intake unreachable at %s: no reply within %d s", in->endpoint,
+                                 o->timeout_s);
+                    else
+                        snprintf(out->error, sizeof out->error,
+                                 "intake at %s stopped answering: no reply within %d s",
+                                 in->endpoint, o->timeout_s);
+                    rc = -1;
+                    goto done;
+                }
+                continue;
+            }
+            zmsg_t *msg = zmsg_recv(in->sock);      /* ready: does not wait */
+            if (!msg)
+                continue;
+            in->last_reply = zclock_mono();
+            in->any_reply = true;
+            zframe_t *payload = s_payload(msg);
+            Creance__IntakeReply *r = payload
+                ? creance__intake_reply__unpack(NULL, zframe_size(payload), zframe_data(payload))
+                : NULL;
+            zmsg_destroy(&msg);
+            if (!r)
+                continue;                           /* not an answer of ours */
             slot_t *slot = NULL;
             for (size_t i = 0; i < window && !slot; i++)
-                if (!slots[i].used)
-                    slot = &slots[i];
-            size_t count = total - next < batch ? total - next : batch;
-            snprintf(slot->batch_id, sizeof slot->batch_id, "csv-%s-%zu", zuuid_str_canonical(uuid),
-                     ++number);
-            uint8_t *data;
-            size_t len;
-            if (!import_pack_batch(imp, next, count, o->tenant, o->source, slot->batch_id,
-                                   o->all_or_nothing, &data, &len)) {
-                snprintf(out->error, sizeof out->error, "out of memory");
-                rc = -1;
-                goto done;
+                if (in->slots[i].used && strcmp(in->slots[i].batch_id, r->batch_id) == 0)
+                    slot = &in->slots[i];
+            if (!slot) {
+                creance__intake_reply__free_unpacked(r, NULL);
+                continue;
             }
-            int sent = s_send(sock, data, len);
-            free(data);
-            if (sent != 0) {
-                snprintf(out->error, sizeof out->error, "cannot send to intake at %s: %s",
-                         o->endpoint, zmq_strerror(zmq_errno()));
+            if (r->error && *r->error) {
+                /* Bad tenant, intake unavailable...: the next batches would
+                   fare no better. */
+                if (!*out->error) {
+                    size_t l1 = imp->rows[s_row(in, slot->first)].line;
+                    size_t l2 = imp->rows[s_row(in, slot->first + slot->count - 1)].line;
+                    if (n == 1)
+                        snprintf(out->error, sizeof out->error, "intake refused the batch of "
+                                 "lines %zu to %zu: %s", l1, l2, r->error);
+                    else
+                        snprintf(out->error, sizeof out->error, "intake at %s refused a batch "
+                                 "of %zu lines (from line %zu to %zu): %s", in->endpoint,
+                                 slot->count, l1, l2, r->error);
+                }
+                stop = true;
                 rc = -1;
-                goto done;
             }
-            if (inflight == 0)
-                last_reply = zclock_mono();     /* the clock runs while we wait */
-            slot->used = true;
-            slot->first = next;
-            slot->count = count;
-            next += count;
-            inflight++;
-        }
-        zmsg_t *msg = zmsg_recv(sock);
-        if (!msg) {
-            if (zclock_mono() - last_reply > (int64_t) o->timeout_s * 1000) {
-                out->unreachable = true;
-                if (!any_reply)
-                    snprintf(out->error, sizeof out->error,
-                             "intake unreachable at %s: no reply within %d s", o->endpoint,
-                             o->timeout_s);
-                else
-                    snprintf(out->error, sizeof out->error,
-                             "intake at %s stopped answering: no reply within %d s",
-                             o->endpoint, o->timeout_s);
-                rc = -1;
-                goto done;
-            }
-            continue;
-        }
-        last_reply = zclock_mono();
-        any_reply = true;
-        zframe_t *payload = s_payload(msg);
-        Creance__IntakeReply *r = payload
-            ? creance__intake_reply__unpack(NULL, zframe_size(payload), zframe_data(payload))
-            : NULL;
-        zmsg_destroy(&msg);
-        if (!r)
-            continue;                           /* not an answer of ours */
-        slot_t *slot = NULL;
-        for (size_t i = 0; i < window && !slot; i++)
-            if (slots[i].used && strcmp(slots[i].batch_id, r->batch_id) == 0)
-                slot = &slots[i];
-        if (!slot) {
-            creance__intake_reply__free_unpacked(r, NULL);
-            continue;
-        }
-        if (r->error && *r->error) {
-            /* Bad tenant, intake unavailable...: the next batches would fare
-               no better. */
-            if (!*out->error)
-                snprintf(out->error, sizeof out->error, "intake refused the batch of lines "
-                         "%zu to %zu: %s", imp->rows[slot->first].line,
-                         imp->rows[slot->first + slot->count - 1].line, r->error);
-            stop = true;
-            rc = -1;
-        }
-        else {
-            for (size_t i = 0; i < r->n_results; i++) {
-                const Creance__ItemResult *x = r->results[i];
-                if (x->index < 0 || (size_t) x->index >= slot->count)
-                    continue;
-                import_row_result_t *row = &out->rows[slot->first + (size_t) x->index];
-                if (row->status != ROW_UNSENT)
-                    continue;
-                switch (x->status) {
-                case CREANCE__ITEM_STATUS__ACCEPTED:  row->status = ROW_ACCEPTED; break;
-                case CREANCE__ITEM_STATUS__DUPLICATE: row->status = ROW_DUPLICATE; break;
-                default:
-                    row->status = ROW_REJECTED;
-                    row->field = s_dup(x->field);
-                    row->reason = s_dup(x->status == CREANCE__ITEM_STATUS__REJECTED
-                                        ? x->reason : "intake gave no status for the line");
-                    break;
+            else {
+                for (size_t i = 0; i < r->n_results; i++) {
+                    const Creance__ItemResult *x = r->results[i];
+                    if (x->index < 0 || (size_t) x->index >= slot->count)
+                        continue;
+                    import_row_result_t *row =
+                        &out->rows[s_row(in, slot->first + (size_t) x->index)];
+                    if (row->status != ROW_UNSENT)
+                        continue;
+                    switch (x->status) {
+                    case CREANCE__ITEM_STATUS__ACCEPTED:  row->status = ROW_ACCEPTED; break;
+                    case CREANCE__ITEM_STATUS__DUPLICATE: row->status = ROW_DUPLICATE; break;
+                    default:
+                        row->status = ROW_REJECTED;
+                        row->field = s_dup(x->field);
+                        row->reason = s_dup(x->status == CREANCE__ITEM_STATUS__REJECTED
+                                            ? x->reason : "intake gave no status for the line");
+                        break;
+                    }
                 }
             }
+            answered += slot->count;
+            creance__intake_reply__free_unpacked(r, NULL);
+            slot->used = false;
+            in->inflight--;
+            inflight--;
+            if (o->progress)
+                o->progress(o->progress_arg, answered, total);
         }
-        answered += slot->count;
-        creance__intake_reply__free_unpacked(r, NULL);
-        slot->used = false;
-        inflight--;
-        if (o->progress)
-            o->progress(o->progress_arg, answered, total);
     }
 
 done:
@@ -213,8 +342,14 @@ done:
         default:            out->unsent++; break;
         }
     zuuid_destroy(&uuid);
-    free(slots);
-    zsock_destroy(&sock);
+    for (size_t k = 0; inst && k < n; k++) {
+        free(inst[k].slots);
+        free(inst[k].rows);
+        zsock_destroy(&inst[k].sock);
+    }
+    free(inst);
+    free(polls);
+    intakeroute_endpoints_free(&endpoints);
     return rc;
 }
 
@@ -229,6 +364,20 @@ import_outcome_free(import_outcome_t *out)
     }
     free(out->rows);
     out->rows = NULL;
+}
+
+bool
+cli_intake_endpoint(const char *list, const char *tenant, const Creance__IntakeItem *item,
+                    char *out, size_t out_len, char *error, size_t error_len)
+{
+    char **endpoints;
+    size_t n;
+    if (!intakeroute_endpoints(list, &endpoints, &n, error, error_len))
+        return false;
+    uint32_t k = intakeroute_instance(tenant, item, (uint32_t) n);
+    snprintf(out, out_len, "%s", endpoints[k]);
+    intakeroute_endpoints_free(&endpoints);
+    return true;
 }
 
 int

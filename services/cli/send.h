@@ -43,10 +43,19 @@ typedef struct {
     char error[600];            /* whole-batch refusal or transport failure; "" if none */
 } import_outcome_t;
 
-/*  Sends every row of `imp`. Returns 0 when every batch was answered
+/*  Sends every row of `imp`. o->endpoint may list several intakes,
+    comma-separated in partition order: each row goes to the one of its
+    debtor (import_route), in file order, one socket each. Returns 0 when every batch was answered
     (whatever the items' statuses), -1 otherwise with out->error set. */
 int import_send(const import_t *imp, const import_send_opts_t *o, import_outcome_t *out);
 void import_outcome_free(import_outcome_t *out);
+
+/*  The intake that records `item`: `list` is CREANCE_INTAKE_ENDPOINT, one
+    endpoint or the partitioned intakes in partition order, comma-separated
+    (common/intakeroute.h); the chosen one is copied to `out`. False with
+    `error` set when the list is malformed. */
+bool cli_intake_endpoint(const char *list, const char *tenant, const Creance__IntakeItem *item,
+                         char *out, size_t out_len, char *error, size_t error_len);
 
 /*  One request, one reply on a fresh DEALER (linger 0). Returns 0 with the
     reply (caller frees with free()), -1 with `error` set on a timeout or a

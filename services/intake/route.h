@@ -9,7 +9,8 @@
         creance_partition(tenant, debtor external id, N)   (common/partition.h)
     and an instance refuses, per item, a fact of another partition, naming
     the field and the right partition: nothing is recorded, the sender can
-    resend it to the right instance.
+    resend it to the right instance. Which field is an item's debtor key is
+    common/intakeroute.h's answer, the one the senders route by.
 
     Facts that name only an invoice or a payment (dispute, adjustment,
     cancellation, write-off, reversal) are accepted by any instance: they
@@ -24,9 +25,6 @@
 #include "partition.h"
 #include "validate.h"
 
-/*  The debtor external id an item names and the field that holds it, or
-    NULL when it names none. */
-const char *intake_route_key(const Creance__IntakeItem *item, const char **field);
 /*  True when this instance records the item; false fills `err`
     (key "wrong_partition"). */
 bool intake_route_check(const partition_t *part, const char *tenant, const Creance__IntakeItem *item,
