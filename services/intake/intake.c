@@ -2,6 +2,8 @@
 #include "intake.h"
 #include "bulk.h"
 #include "facts.h"
+#include "intakeroute.h"
+#include "order.h"
 #include "pgarray.h"
 #include "route.h"
 #include "validate.h"
@@ -459,6 +461,161 @@ s_refuse_request(intake_request_t *req)
     }
 }
 
+/*  The invoice (or, *payment, payment) external id an item without a
+    debtor key names, or NULL. */
+static const char *
+s_ref(const Creance__IntakeItem *item, bool *payment)
+{
+    *payment = false;
+    const char *ref = NULL;
+    switch (item->fact_case) {
+    case CREANCE__INTAKE_ITEM__FACT_DISPUTE:
+        ref = item->dispute->invoice_external_id;
+        break;
+    case CREANCE__INTAKE_ITEM__FACT_INVOICE_ADJUSTMENT:
+        ref = item->invoice_adjustment->invoice_external_id;
+        break;
+    case CREANCE__INTAKE_ITEM__FACT_INVOICE_CANCELLATION:
+        ref = item->invoice_cancellation->invoice_external_id;
+        break;
+    case CREANCE__INTAKE_ITEM__FACT_WRITE_OFF:
+        ref = item->write_off->invoice_external_id;
+        break;
+    case CREANCE__INTAKE_ITEM__FACT_PAYMENT_REVERSAL:
+        ref = item->payment_reversal->payment_external_id;
+        *payment = true;
+        break;
+    default:
+        break;
+    }
+    return ref && *ref ? ref : NULL;
+}
+
+/*  The debtor keys of the items that name only an invoice or a payment:
+    from the request's own invoices and payments, else from the ledger (one
+    query). An item left without a key stays a barrier (order.h). The
+    keys found live in `names` (copies, freed with it). */
+static int
+s_ref_keys(intake_t *self, const Creance__IntakeBatch *batch, const bool *valid,
+           const char **keys, zhashx_t *names)
+{
+    size_t n = batch->n_items;
+    char k[INTAKE_MAX_ID_BYTES + 4];
+    for (size_t i = 0; i < n; i++) {
+        const Creance__IntakeItem *it = batch->items[i];
+        const char *ext = it->fact_case == CREANCE__INTAKE_ITEM__FACT_INVOICE ? it->invoice->external_id
+                        : it->fact_case == CREANCE__INTAKE_ITEM__FACT_PAYMENT ? it->payment->external_id
+                        : NULL;
+        if (!valid[i] || !ext || !keys[i])
+            continue;
+        snprintf(k, sizeof k, "%c\x1f%s", it->fact_case == CREANCE__INTAKE_ITEM__FACT_INVOICE ? 'i' : 'p', ext);
+        if (!zhashx_lookup(names, k))
+            zhashx_insert(names, k, strdup(keys[i]));
+    }
+    pgarray_t inv = PGARRAY_INIT, pay = PGARRAY_INIT;
+    pgarray_begin(&inv);
+    pgarray_begin(&pay);
+    size_t asked = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool payment;
+        const char *ref = valid[i] && !keys[i] ? s_ref(batch->items[i], &payment) : NULL;
+        if (!ref)
+            continue;
+        snprintf(k, sizeof k, "%c\x1f%s", payment ? 'p' : 'i', ref);
+        if (zhashx_lookup(names, k))
+            continue;
+        pgarray_text(payment ? &pay : &inv, ref);
+        asked++;
+    }
+    int rc = 0;
+    if (asked > 0) {
+        const char *params[] = { batch->tenant, batch->source, pgarray_end(&inv), pgarray_end(&pay) };
+        PGresult *r = db_exec(self->db,
+            "SELECT 'i', i.external_id, d.external_id FROM invoices i JOIN debtors d"
+            " ON d.tenant = i.tenant AND d.id = i.debtor_id"
+            " WHERE i.tenant = $1 AND i.source = $2 AND i.external_id = ANY ($3::text[])"
+            " UNION ALL SELECT 'p', p.external_id, d.external_id FROM payments p JOIN debtors d"
+            " ON d.tenant = p.tenant AND d.id = p.debtor_id"
+            " WHERE p.tenant = $1 AND p.source = $2 AND p.external_id = ANY ($4::text[])", 4, params);
+        if (!r)
+            rc = -1;
+        for (int row = 0; r && row < PQntuples(r); row++) {
+            snprintf(k, sizeof k, "%s\x1f%s", PQgetvalue(r, row, 0), PQgetvalue(r, row, 1));
+            if (!zhashx_lookup(names, k))
+                zhashx_insert(names, k, strdup(PQgetvalue(r, row, 2)));
+        }
+        if (r)
+            PQclear(r);
+    }
+    pgarray_free(&inv);
+    pgarray_free(&pay);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        bool payment;
+        const char *ref = valid[i] && !keys[i] ? s_ref(batch->items[i], &payment) : NULL;
+        if (!ref)
+            continue;
+        snprintf(k, sizeof k, "%c\x1f%s", payment ? 'p' : 'i', ref);
+        keys[i] = zhashx_lookup(names, k);
+    }
+    return rc;
+}
+
+/*  The order the request's items are recorded in (order.h): runs of the
+    set-based path as long as each debtor's own order allows. Item by item
+    (no runs), the request's order. 0, or -1 when the transaction is
+    broken. */
+static int
+s_order(intake_t *self, const intake_request_t *req, const bool *valid, const bool *known,
+        size_t *ord)
+{
+    const Creance__IntakeBatch *batch = req->batch;
+    size_t n = batch->n_items;
+    const char **keys = calloc(n ? n : 1, sizeof *keys);
+    order_group_t *groups = calloc(n ? n : 1, sizeof *groups);
+    bool *again = calloc(n ? n : 1, sizeof *again);
+    zhashx_t *seen = zhashx_new(), *names = zhashx_new();
+    bool ok = self->bulk_now && keys && groups && again && seen && names;
+    if (names)
+        zhashx_set_destructor(names, (zhashx_destructor_fn *) zstr_free);
+    int rc = 0;
+    for (size_t i = 0; ok && i < n; i++) {
+        const Creance__IntakeItem *item = batch->items[i];
+        const char *field;
+        groups[i] = ORDER_ALONE;
+        if (!valid[i]) {
+            keys[i] = "\x01invalid";        /* skipped: placed anywhere, splits nothing */
+            continue;
+        }
+        /* A second item with the same external id is a barrier: the
+           first must be recorded before it (it is then a duplicate or a
+           conflict of it, as in request order). */
+        char key[4 * (INTAKE_MAX_ID_BYTES + 1)];
+        s_burst_key(key, sizeof key, batch, item);
+        again[i] = zhashx_lookup(seen, key) != NULL;
+        zhashx_insert(seen, key, (void *) 1);
+        keys[i] = intakeroute_key(item, &field);
+        if (known[i] || !bulk_handles(item))
+            continue;
+        groups[i] = item->fact_case == CREANCE__INTAKE_ITEM__FACT_DEBTOR ? ORDER_DEBTOR
+                  : item->fact_case == CREANCE__INTAKE_ITEM__FACT_INVOICE ? ORDER_INVOICE
+                  : ORDER_PAYMENT;
+    }
+    if (ok)
+        rc = s_ref_keys(self, batch, valid, keys, names);
+    for (size_t i = 0; ok && i < n; i++)
+        if (again[i])
+            keys[i] = NULL;
+    if (!ok || rc != 0 || intake_order(n, keys, groups, ord) != 0)
+        for (size_t i = 0; i < n; i++)
+            ord[i] = i;
+    free(keys);
+    free(groups);
+    free(again);
+    zhashx_destroy(&seen);
+    zhashx_destroy(&names);
+    return rc;
+}
+
 /*  The items of one request: validation, one prefetch of the known keys,
     then each valid item. 0, or -1 when the transaction is broken. */
 static int
@@ -491,7 +648,13 @@ s_process_request(intake_t *self, intake_request_t *req)
         }
     }
     int rc = s_prefetch_known(self, req, valid, known);
-    for (size_t i = 0; i < batch->n_items && rc == 0; i++) {
+    size_t *ord = calloc(n, sizeof *ord);
+    if (!ord)
+        rc = -1;
+    else if (rc == 0)
+        rc = s_order(self, req, valid, known, ord);
+    for (size_t j = 0; j < batch->n_items && rc == 0; j++) {
+        size_t i = ord[j];
         if (!valid[i])
             continue;
         if (whole && req->rejected > 0)
@@ -518,6 +681,7 @@ s_process_request(intake_t *self, intake_request_t *req)
     if (rc == 0)
         rc = s_flush_run(self, req);
     bulk_reset(self->bulk);
+    free(ord);
     if (whole && rc == 0) {
         if (req->rejected > 0) {
             if (db_run(self->db, "ROLLBACK TO SAVEPOINT batch", 0, NULL) != 0)
