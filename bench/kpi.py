@@ -195,7 +195,13 @@ def load(stack, tid, n, d):
         ledger_s = time.time() - t0
         for sql in REPORTING_SQL:
             cur.execute(sql, params)
-        cur.execute("ANALYZE")
+        # VACUUM as well as ANALYZE: as a live database's tables are (the
+        # consumer writes a few rows at a time, autovacuum keeps up). Right
+        # after a bulk load the visibility map is empty, so index-only scans
+        # fetch every heap row, and autovacuum starts on the new tables
+        # during the measurement: kpis p99 69 ms in such a run, 21 ms once
+        # vacuumed (same data, same build).
+        cur.execute("VACUUM (ANALYZE)")
     return ledger_s, time.time() - t0 - ledger_s
 
 
