@@ -1136,6 +1136,75 @@ s_record_cancellation(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t 
 
 /* -------------------------------------------------------------- credit note */
 
+/*  A credit note's credit left after its own invoice goes to the debtor's
+    other open invoices in its currency, oldest due first, as a payment
+    without named invoices does: a debtor with credit on account is not
+    dunned for an invoice that credit covers. Rows, then one
+    CreditNoteApplied per invoice; what no open invoice takes stays as
+    credit for the next invoices (intake_take_credit). */
+static fact_rc_t
+s_credit_note_excess(fact_ctx_t *ctx, const Creance__CreditNoteFact *f, int64_t credit_note_id,
+                     int64_t debtor_id, int64_t unapplied)
+{
+    allocs_t a = { 0 };
+    int64_t left = unapplied;
+    fact_rc_t rc = s_alloc_oldest(ctx, debtor_id, f->amount->currency, &a, &left);
+    if (rc != FACT_RECORDED || a.n == 0) {
+        free(a.v);
+        return rc;
+    }
+    pgarray_t ids = PGARRAY_INIT, amounts = PGARRAY_INIT;
+    pgarray_begin(&ids);
+    pgarray_begin(&amounts);
+    for (size_t i = 0; i < a.n; i++) {
+        pgarray_int(&ids, a.v[i].invoice_id);
+        pgarray_int(&amounts, a.v[i].amount);
+    }
+    num_t debtor = s_num(debtor_id), cn = s_num(credit_note_id), taken = s_num(unapplied - left);
+    day_t issued = s_day(intake_pb_days(f->issue_date));
+    const char *params[] = { ctx->tenant, debtor.s, cn.s, pgarray_end(&ids), pgarray_end(&amounts),
+                             f->amount->currency, taken.s, issued.s };
+    int w = db_run(ctx->db,
+        "WITH c AS (SELECT * FROM unnest($4::bigint[], $5::bigint[]) AS c(invoice_id, amount)), "
+        "ins AS (INSERT INTO credit_note_applications (tenant, debtor_id, credit_note_id, invoice_id, "
+        "    currency, amount_minor) SELECT $1, $2::bigint, $3::bigint, c.invoice_id, $6, c.amount "
+        "    FROM c), "
+        "cn AS (UPDATE credit_notes SET applied_minor = applied_minor + $7::bigint, "
+        "    unapplied_minor = unapplied_minor - $7::bigint WHERE tenant = $1 AND id = $3::bigint) "
+        "UPDATE invoices i SET open_minor = i.open_minor - c.amount, "
+        "status = CASE WHEN i.open_minor = c.amount THEN 'paid' ELSE i.status END, "
+        "paid_date = CASE WHEN i.open_minor = c.amount THEN $8::date ELSE i.paid_date END "
+        "FROM c WHERE i.tenant = $1 AND i.id = c.invoice_id", 8, params);
+    pgarray_free(&ids);
+    pgarray_free(&amounts);
+    int64_t credit = unapplied;
+    for (size_t i = 0; w == 0 && i < a.n; i++) {
+        const alloc_t *x = &a.v[i];
+        credit -= x->amount;
+        Creance__Money m_amount = s_money(x->amount, f->amount->currency),
+                       m_after = s_money(x->open - x->amount, f->amount->currency),
+                       m_left = s_money(credit, f->amount->currency);
+        Creance__Date due;
+        date_to_pb(x->due, &due);
+        Creance__CreditNoteApplied c = CREANCE__CREDIT_NOTE_APPLIED__INIT;
+        c.credit_note_id = credit_note_id;
+        c.debtor_id = debtor_id;
+        c.invoice_id = x->invoice_id;
+        c.amount = &m_amount;
+        c.invoice_open_after = &m_after;
+        c.due_date = &due;
+        c.issue_date = f->issue_date;
+        c.unapplied = &m_left;
+        Creance__Envelope env;
+        s_env_begin(ctx, &env);
+        env.event_case = CREANCE__ENVELOPE__EVENT_CREDIT_NOTE_APPLIED;
+        env.credit_note_applied = &c;
+        w = s_env_add(ctx, &env);
+    }
+    free(a.v);
+    return w == 0 ? FACT_RECORDED : FACT_DB_ERROR;
+}
+
 static fact_rc_t
 s_record_credit_note(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id,
                      intake_error_t *err)
@@ -1200,15 +1269,18 @@ s_record_credit_note(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *
     e.issue_date = f->issue_date;
     e.amount = f->amount;
     e.invoice_open_after = tied ? &open_after : NULL;
-    /* Only the applied part lowers what is owed now; the rest waits as
-       credit for the debtor's next invoices (CreditNoteApplied). */
+    /* Only the applied part lowers what is owed now; the rest goes to
+       the debtor's other open invoices, then waits as credit for the next
+       ones (CreditNoteApplied both). */
     Creance__Money m_applied = s_money(applied, currency);
     e.applied = &m_applied;
     Creance__Envelope env;
     s_env_begin(ctx, &env);
     env.event_case = CREANCE__ENVELOPE__EVENT_CREDIT_NOTE_ISSUED;
     env.credit_note_issued = &e;
-    return s_env_add(ctx, &env) == 0 ? FACT_RECORDED : FACT_DB_ERROR;
+    if (s_env_add(ctx, &env) != 0)
+        return FACT_DB_ERROR;
+    return unapplied > 0 ? s_credit_note_excess(ctx, f, *id, debtor_id, unapplied) : FACT_RECORDED;
 }
 
 /* ---------------------------------------------------------- payment reversal */

@@ -464,3 +464,47 @@ def test_partial_reversal_takes_credit_then_latest_allocations(stack, tenant):
     # Collected: 11000 received, 11000 given back.
     assert stack.scalar("SELECT collected_minor FROM rpt_totals WHERE tenant = %s "
                         "AND currency = 'EUR'", (tenant.id,)) == 0
+
+
+def test_credit_note_credit_goes_to_open_invoices_oldest_first(stack, tenant):
+    """A credit note's credit (all of it when it names no invoice, the
+    excess over its invoice otherwise) goes to the debtor's other open
+    invoices in its currency, oldest due first, as a payment naming no
+    invoice does; only what none takes stays as credit. The consumers count
+    each application once."""
+    debtor, a, b, c, g = ok(tenant.send(
+        debtor_item("D"),
+        invoice_item("A", "D", 1000, issue="2024-01-01", due="2024-02-01"),
+        invoice_item("B", "D", 800, issue="2024-01-15", due="2024-03-01"),
+        invoice_item("C", "D", 600, issue="2024-02-01", due="2024-04-01"),
+        invoice_item("G", "D", 900, issue="2024-01-01", due="2024-01-31", currency="GBP")), 5)
+
+    seq = stack.last_seq(tenant.id)
+    (cn1,) = ok(tenant.send(credit_note("CN1", "D", 1500, on="2024-03-05")), 1)
+    assert credit_events(tail_events(stack, tenant.id, seq)) == [
+        ("cn", cn1, a, 1000, 0, 500),
+        ("cn", cn1, b, 500, 300, 0),
+    ]
+    assert [invoice_row(stack, tenant, i)[1:3] for i in (a, b, c, g)] == \
+        [(0, "paid"), (300, "open"), (600, "open"), (900, "open")]
+
+    # Tied to C (600 open) for 2000: 600 to C, 300 to B, 1100 left.
+    seq = stack.last_seq(tenant.id)
+    (cn2,) = ok(tenant.send(credit_note("CN2", "D", 2000, invoice="C", on="2024-03-10")), 1)
+    assert credit_events(tail_events(stack, tenant.id, seq)) == [("cn", cn2, b, 300, 0, 1100)]
+    assert [invoice_row(stack, tenant, i)[1:3] for i in (b, c, g)] == \
+        [(0, "paid"), (0, "paid"), (900, "open")]
+    assert stack.query("SELECT external_id, applied_minor, unapplied_minor FROM credit_notes "
+                       "WHERE tenant = %s ORDER BY id", (tenant.id,)) == \
+        [("CN1", 1500, 0), ("CN2", 900, 1100)]
+    assert sorted(stack.query("SELECT credit_note_id, invoice_id, amount_minor "
+                              "FROM credit_note_applications WHERE tenant = %s", (tenant.id,))) == \
+        sorted([(cn1, a, 1000), (cn1, b, 500), (cn2, b, 300)])
+
+    # What is left is taken by the next invoice.
+    seq = stack.last_seq(tenant.id)
+    (d,) = ok(tenant.send(invoice_item("E", "D", 1500, issue="2024-04-01", due="2024-05-01")), 1)
+    assert credit_events(tail_events(stack, tenant.id, seq)) == [("cn", cn2, d, 1100, 400, 0)]
+    ledger = assert_consumers_match_ledger(stack, tenant)
+    assert ledger[(debtor, "EUR")] == (400, 1)
+    assert ledger[(debtor, "GBP")] == (900, 1)
