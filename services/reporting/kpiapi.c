@@ -836,7 +836,7 @@ void rpt_kpiapi_debtor(const http_request_t *req, http_response_t *res, void *ar
     PQclear(sc);
     if (has_profile) {
         sc = db_exec(api->db,
-            "SELECT score, grade, coalesce(factors::text, '[]') FROM risk_debtor_profile"
+            "SELECT score, grade, coalesce((snapshot::jsonb -> 'factors')::text, '[]') FROM risk_debtor_profile"
             " WHERE tenant = $1 AND debtor_id = $2::bigint AND score IS NOT NULL", 2, params);
         if (sc && PQntuples(sc) == 1) {
             json_decref(score);

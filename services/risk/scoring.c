@@ -987,13 +987,22 @@ static const char *SQL_INPUTS =
     "  coalesce(sum(i.open_minor) FILTER (WHERE i.due_date < $2::date), 0), "
     "  coalesce($2::date - min(i.due_date) FILTER (WHERE i.due_date < $2::date), 0), "
     "  count(i.invoice_id), coalesce(pop.paid_count, 0), coalesce(pop.late_count, 0), "
-    "  coalesce(pop.sum_delay_days, 0), p.pred_p_late, p.pred_delay_days, p.pred_as_of = $2::date "
+    "  coalesce(pop.sum_delay_days, 0), p.pred_p_late, p.pred_delay_days, p.pred_as_of = $2::date, "
+    /*  27..29: the exposure Redis gets (risk_debtor_state, final by now:
+        exposure wrote it first). A debtor without a row gets SQL_WRITE's
+        zero row in its currency, stamped now() like that row. */
+    "  coalesce(st.amounts, p.currency || '=0'), coalesce(st.open, 0), "
+    "  coalesce(st.at, (extract(epoch FROM now()) * 1000000)::bigint) "
     "FROM " TOUCHED_ROWS " "
     "JOIN risk_debtor_profile p ON p.tenant = t.tenant AND p.debtor_id = t.debtor_id "
     "LEFT JOIN risk_invoices i ON i.tenant = p.tenant AND i.debtor_id = p.debtor_id "
     "  AND i.open_minor > 0 AND i.currency = p.currency "
     "LEFT JOIN risk_population pop ON pop.tenant = p.tenant "
-    "GROUP BY p.tenant, p.debtor_id, pop.tenant";
+    "LEFT JOIN LATERAL (SELECT string_agg(s.currency || '=' || s.outstanding_minor::text, ',' "
+    "    ORDER BY s.currency) AS amounts, sum(s.open_invoices)::bigint AS open, "
+    "    (extract(epoch FROM max(s.updated_at)) * 1000000)::bigint AS at "
+    "  FROM risk_debtor_state s WHERE s.tenant = p.tenant AND s.debtor_id = p.debtor_id) st ON true "
+    "GROUP BY p.tenant, p.debtor_id, pop.tenant, st.amounts, st.open, st.at";
 
 /*  The new scores, one JSON row per debtor: the profile, the history when
     the score or grade moved, the predictions of its open invoices (closed
@@ -1002,14 +1011,17 @@ static const char *SQL_INPUTS =
     The sub-statements touch disjoint rows, as writable CTEs must. */
 static const char *SQL_WRITE =
     "WITH d AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS d(tenant text, debtor_id bigint, "
-    "    score integer, grade text, factors jsonb, snapshot text, changed boolean, p_late float8, "
+    "    score integer, grade text, snapshot text, changed boolean, p_late float8, "
     "    delay float8, delay_days integer, currency text, every boolean, inv bigint[])), "
-    "up AS (UPDATE risk_debtor_profile p SET score = d.score, grade = d.grade, factors = d.factors, "
+    "up AS (UPDATE risk_debtor_profile p SET score = d.score, grade = d.grade, "
     "    snapshot = d.snapshot, computed_on = $2::date, updated_at = now(), pred_p_late = d.p_late, "
     "    pred_delay_days = d.delay, pred_as_of = $2::date FROM d "
     "    WHERE p.tenant = d.tenant AND p.debtor_id = d.debtor_id RETURNING 1), "
     "hist AS (INSERT INTO risk_score_history (tenant, debtor_id, as_of, score, grade, factors) "
-    "    SELECT tenant, debtor_id, $2::date, score, grade, factors FROM d WHERE changed RETURNING 1), "
+    /*  The factors are the snapshot's: parsed here only for the rows
+        that move, and the profile keeps them once (in its snapshot). */
+    "    SELECT tenant, debtor_id, $2::date, score, grade, d.snapshot::jsonb -> 'factors' "
+    "    FROM d WHERE changed RETURNING 1), "
     /*  Which invoices' rows may change (s_row_invoices): all the
         debtor's (d.every), or only those the transaction touched (d.inv). */
     "gone AS (DELETE FROM risk_predictions r USING d WHERE r.tenant = d.tenant "
@@ -1156,12 +1168,49 @@ s_row_invoices(json_t *row, const touched_t *t, const old_pred_t *old,
     return json_object_set_new(row, "every", json_boolean(every));
 }
 
-/*  One debtor's new score: its row for SQL_WRITE and its events. */
+/*  Keeps the complete state of a rescored debtor for the Redis write:
+    its exposure (row i of SQL_INPUTS, columns 27..29) and new snapshot. */
 static int
-s_score_row(risk_scoring_t *self, db_t *db, const char *tenant, int64_t debtor_id, int32_t today,
-            const risk_inputs_t *in, int old_score, char old_grade,
-            const risk_history_t *population, const old_pred_t *old, json_t *rows)
+s_keep_state(risk_scoring_t *self, PGresult *r, int i, const char *snapshot)
 {
+    if (self->nwritten == self->written_cap) {
+        size_t cap = self->written_cap ? self->written_cap * 2 : 64;
+        risk_debtor_t **w = realloc(self->written, cap * sizeof *w);
+        if (!w)
+            return -1;
+        self->written = w;
+        self->written_cap = cap;
+    }
+    risk_debtor_t *state = risk_debtor_new(PQgetvalue(r, i, 0), strtoll(PQgetvalue(r, i, 1), NULL, 10));
+    if (!state)
+        return -1;
+    if (!risk_parse_int64(PQgetvalue(r, i, 28), &state->open_invoices)
+        || !risk_parse_int64(PQgetvalue(r, i, 29), &state->updated_at_us)
+        || risk_debtor_parse_amounts(state, PQgetvalue(r, i, 27)) != 0
+        || risk_debtor_set_snapshot(state, snapshot) != 0) {
+        log_error("risk_debtor_state unreadable tenant=%s debtor=%s", PQgetvalue(r, i, 0),
+                  PQgetvalue(r, i, 1));
+        risk_debtor_destroy(&state);
+        return -1;
+    }
+    self->written[self->nwritten++] = state;
+    return 0;
+}
+
+/*  One debtor's new score (row i of SQL_INPUTS): its row for SQL_WRITE,
+    its events and its state for Redis. */
+static int
+s_score_row(risk_scoring_t *self, db_t *db, PGresult *r, int i, int32_t today, json_t *rows)
+{
+    risk_inputs_t inputs, *in = &inputs;
+    risk_history_t population;
+    int old_score;
+    char old_grade;
+    old_pred_t oldp, *old = &oldp;
+    s_row_inputs(r, i, in, &old_score, &old_grade, &population);
+    s_row_old_pred(r, i, old);
+    const char *tenant = PQgetvalue(r, i, 0);
+    int64_t debtor_id = strtoll(PQgetvalue(r, i, 1), NULL, 10);
     risk_policy_t policy;
     if (risk_scoring_policy(self, db, tenant, &policy) != 0)
         return -1;
@@ -1169,24 +1218,20 @@ s_score_row(risk_scoring_t *self, db_t *db, const char *tenant, int64_t debtor_i
     risk_score_compute(in, &policy, &score);
     risk_history_t own = { in->paid_count, in->late_count, in->sum_delay_days };
     risk_prediction_t pred;
-    risk_predict(&own, population, policy.shrink_k, &pred);
+    risk_predict(&own, &population, policy.shrink_k, &pred);
     char *snapshot = risk_snapshot_build(today, in, &score, &pred);
-    json_t *factors = NULL;
-    char *ftext = risk_factors_json(&score);
-    if (ftext)
-        factors = json_loads(ftext, 0, NULL);
-    free(ftext);
     bool changed = old_score != score.score || old_grade != score.grade;
     char grade[2] = { score.grade, 0 };
     int rc = -1;
-    if (snapshot && factors
-        && json_array_append_new(rows, json_pack("{s:s, s:I, s:i, s:s, s:O, s:s, s:b, s:f, s:f, s:I, s:s}",
+    if (snapshot
+        && json_array_append_new(rows, json_pack("{s:s, s:I, s:i, s:s, s:s, s:b, s:f, s:f, s:I, s:s}",
                "tenant", tenant, "debtor_id", (json_int_t) debtor_id, "score", score.score,
-               "grade", grade, "factors", factors, "snapshot", snapshot, "changed", changed,
+               "grade", grade, "snapshot", snapshot, "changed", changed,
                "p_late", pred.p_late, "delay", pred.delay_days,
                "delay_days", (json_int_t) lround(pred.delay_days), "currency", in->currency)) == 0)
         rc = 0;
-    json_decref(factors);
+    if (rc == 0 && s_keep_state(self, r, i, snapshot) != 0)
+        rc = -1;
     free(snapshot);
     if (rc == 0 && s_row_invoices(json_array_get(rows, json_array_size(rows) - 1),
                                   s_touched(self, tenant, debtor_id), old, &pred) != 0)
@@ -1199,37 +1244,6 @@ s_score_row(risk_scoring_t *self, db_t *db, const char *tenant, int64_t debtor_i
                   score.score, score.grade);
     }
     return rc;
-}
-
-/*  Keeps the complete state of each rescored debtor for the Redis write. */
-static int
-s_keep_state(const risk_debtor_t *state, void *arg)
-{
-    risk_scoring_t *self = arg;
-    if (self->nwritten == self->written_cap) {
-        size_t cap = self->written_cap ? self->written_cap * 2 : 64;
-        risk_debtor_t **w = realloc(self->written, cap * sizeof *w);
-        if (!w)
-            return -1;
-        self->written = w;
-        self->written_cap = cap;
-    }
-    risk_debtor_t *copy = risk_debtor_new(state->tenant, state->debtor_id);
-    if (!copy)
-        return -1;
-    copy->open_invoices = state->open_invoices;
-    copy->updated_at_us = state->updated_at_us;
-    for (size_t i = 0; i < state->count; i++)
-        if (risk_debtor_set(copy, state->amounts[i].currency, state->amounts[i].outstanding_minor) != 0) {
-            risk_debtor_destroy(&copy);
-            return -1;
-        }
-    if (risk_debtor_set_snapshot(copy, state->snapshot) != 0) {
-        risk_debtor_destroy(&copy);
-        return -1;
-    }
-    self->written[self->nwritten++] = copy;
-    return 0;
 }
 
 static int
@@ -1249,27 +1263,26 @@ s_rescore_touched(risk_scoring_t *self, db_t *db, int32_t today)
         goto done;
     const char *p1[] = { list };
     const char *p2[] = { list, day.s };
-    if (s_run(db, SQL_PROFILES_DEFAULT, 1, p1) != 0 || !(r = db_exec(db, SQL_INPUTS, 2, p2)))
+    if (!(r = db_exec(db, SQL_INPUTS, 2, p2)))
         goto done;
-    for (int i = 0; i < PQntuples(r); i++) {
-        risk_inputs_t in;
-        risk_history_t population;
-        int old_score;
-        char old_grade;
-        old_pred_t old;
-        s_row_inputs(r, i, &in, &old_score, &old_grade, &population);
-        s_row_old_pred(r, i, &old);
-        if (s_score_row(self, db, PQgetvalue(r, i, 0), strtoll(PQgetvalue(r, i, 1), NULL, 10), today,
-                        &in, old_score, old_grade, &population, &old, rows) != 0)
+    /*  One row per touched debtor that has a profile: only a debtor whose
+        facts predate risk has none, so the default profiles cost a
+        statement only then. */
+    if ((size_t) PQntuples(r) < zhashx_size(self->touched)) {
+        PQclear(r);
+        if (s_run(db, SQL_PROFILES_DEFAULT, 1, p1) != 0 || !(r = db_exec(db, SQL_INPUTS, 2, p2)))
             goto done;
     }
+    for (int i = 0; i < PQntuples(r); i++)
+        if (s_score_row(self, db, r, i, today, rows) != 0)
+            goto done;
     char *text = json_dumps(rows, JSON_COMPACT);
     if (!text)
         goto done;
     const char *p3[] = { text, day.s };
     int written = s_run(db, SQL_WRITE, 2, p3);
     free(text);
-    if (written != 0 || risk_store_load_many(db, list, s_keep_state, self) < 0)
+    if (written != 0)
         goto done;
     rc = 0;
 done:

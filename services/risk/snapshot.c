@@ -70,15 +70,6 @@ risk_snapshot_build(int32_t as_of, const risk_inputs_t *in, const risk_score_t *
     return text;
 }
 
-char *
-risk_factors_json(const risk_score_t *score)
-{
-    json_t *a = s_factors(score);
-    char *text = a ? json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(a);
-    return text;
-}
-
 static bool
 s_int(json_t *o, const char *key, int64_t *out)
 {

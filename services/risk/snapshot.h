@@ -20,8 +20,6 @@
 /*  Returns a malloc'd JSON text, or NULL when out of memory. */
 char *risk_snapshot_build(int32_t as_of, const risk_inputs_t *in, const risk_score_t *score,
                           const risk_prediction_t *pred);
-/*  The factors alone, as a JSON array text (for risk_score_history). */
-char *risk_factors_json(const risk_score_t *score);
 /*  0, or -1 when the text is not a snapshot (missing or mistyped field). */
 int   risk_snapshot_parse(const char *text, int32_t *as_of, risk_inputs_t *in, risk_score_t *score);
 

@@ -52,13 +52,6 @@ static const char *SQL_LOAD =
     SQL_DEBTOR_COLUMNS
     "WHERE tenant = $1::text AND debtor_id = $2::bigint GROUP BY tenant, debtor_id";
 
-/*  $1: a JSON array of {"tenant":..., "debtor_id":...}. */
-static const char *SQL_LOAD_MANY =
-    SQL_DEBTOR_COLUMNS
-    "WHERE (tenant, debtor_id) IN (SELECT t.tenant, t.debtor_id "
-    "  FROM jsonb_to_recordset($1::jsonb) AS t(tenant text, debtor_id bigint)) "
-    "GROUP BY tenant, debtor_id";
-
 static const char *SQL_SCAN_FIRST =
     SQL_DEBTOR_COLUMNS
     "GROUP BY tenant, debtor_id ORDER BY tenant, debtor_id LIMIT $1::integer";
@@ -136,30 +129,6 @@ risk_store_load(db_t *db, const char *tenant, int64_t debtor_id, risk_debtor_t *
         rc = s_row(r, 0, out) == 0 ? 1 : -1;
     if (rc < 0)
         log_error("risk_debtor_state unreadable tenant=%s debtor=%s", tenant, debtor);
-    PQclear(r);
-    return rc;
-}
-
-int
-risk_store_load_many(db_t *db, const char *debtors_json, risk_store_scan_fn *fn, void *arg)
-{
-    const char *params[] = { debtors_json };
-    PGresult *r = db_exec(db, SQL_LOAD_MANY, 1, params);
-    if (!r)
-        return -1;
-    int rows = PQntuples(r), rc = rows;
-    risk_debtor_t state;
-    risk_debtor_init(&state, "", 0);
-    for (int i = 0; i < rows && rc >= 0; i++) {
-        if (s_row(r, i, &state) != 0) {
-            log_error("risk_debtor_state unreadable tenant=%s debtor=%s",
-                      PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
-            rc = -1;
-        }
-        else if (fn(&state, arg) != 0)
-            rc = -1;
-    }
-    risk_debtor_clear(&state);
     PQclear(r);
     return rc;
 }

@@ -38,11 +38,6 @@ typedef struct {
 typedef int (risk_store_scan_fn)(const risk_debtor_t *state, void *arg);
 int risk_store_scan(db_t *db, risk_store_cursor_t *cursor, int limit, risk_store_scan_fn *fn, void *arg);
 
-/*  The state of each debtor listed in `debtors_json` (a JSON array of
-    {"tenant": ..., "debtor_id": ...}) that has one, passed to `fn`.
-    Returns the number found, or -1. */
-int risk_store_load_many(db_t *db, const char *debtors_json, risk_store_scan_fn *fn, void *arg);
-
 /*  The debtor's billing currency when it exists in debtors: 1, 0 unknown, -1 error. */
 int risk_store_debtor_currency(db_t *db, const char *tenant, int64_t debtor_id, char currency[4]);
 

@@ -162,7 +162,7 @@ RISK = {
     "risk_debtor_profile": "SELECT d.external_id, p.currency, p.credit_limit_minor, p.open_disputes, "
                            "p.active_plans, p.active_promises, p.broken_promises, p.missed_instalments, "
                            "p.paid_count, p.late_count, p.sum_delay_days, p.ew_days_late, p.score, "
-                           "p.grade, p.factors::text "
+                           "p.grade, (p.snapshot::jsonb -> 'factors')::text "
                            "FROM risk_debtor_profile p JOIN debtors d ON d.tenant = p.tenant "
                            "AND d.id = p.debtor_id WHERE p.tenant = %s ORDER BY 1",
     "risk_population": "SELECT paid_count, late_count, sum_delay_days FROM risk_population "
