@@ -296,7 +296,8 @@ s_flush_invoices(bulk_t *self, fact_ctx_t *ctx)
         "i AS (INSERT INTO invoices (tenant, debtor_id, source, external_id, number, issue_date, "
         "    due_date, currency, amount_minor, open_minor, terms_days) "
         "    SELECT $1, d.id, $2, u.ext, u.num, u.issue, u.due, u.cur, u.amt, u.amt, u.terms "
-        "    FROM u JOIN debtors d ON d.tenant = $1 AND d.source = $2 AND d.external_id = u.dext "
+        "    FROM u CROSS JOIN LATERAL (SELECT id FROM debtors d WHERE d.tenant = $1 "
+        "      AND d.source = $2 AND d.external_id = u.dext LIMIT 1) d "
         "    RETURNING id, debtor_id, external_id, currency), "
         "r AS (INSERT INTO intake_items (tenant, source, kind, external_id, content_hash, result_id) "
         "    SELECT $1, $2, $12, i.external_id, sha256(decode(u.enc, 'hex')), i.id "
@@ -444,18 +445,21 @@ s_flush_payments(bulk_t *self, fact_ctx_t *ctx)
     /* 1. Read: the debtors, their open invoices, the named invoices. */
     s_begin_arrays(self, 2);
     pgarray_t *a = self->arr;
-    zhashx_t *seen = zhashx_new();
+    zhashx_t *seen = zhashx_new(), *seen_inv = zhashx_new();
     for (size_t k = 0; k < self->n; k++) {
         const Creance__PaymentFact *f = self->v[k].item->payment;
         if (zhashx_insert(seen, f->debtor_external_id, (void *) 1) == 0)
             pgarray_text(&a[0], f->debtor_external_id);
         for (size_t i = 0; i < f->n_invoice_external_ids; i++)
-            pgarray_text(&a[1], f->invoice_external_ids[i]);
+            if (zhashx_insert(seen_inv, f->invoice_external_ids[i], (void *) 1) == 0)
+                pgarray_text(&a[1], f->invoice_external_ids[i]);
     }
     zhashx_destroy(&seen);
+    zhashx_destroy(&seen_inv);
     PGresult *r = s_exec(self, ctx,
-        "WITH d AS (SELECT id, external_id FROM debtors "
-        "    WHERE tenant = $1 AND source = $2 AND external_id = ANY($3::text[])) "
+        "WITH d AS MATERIALIZED (SELECT d.id, d.external_id FROM unnest($3::text[]) AS x(ext) "
+        "    CROSS JOIN LATERAL (SELECT id, external_id FROM debtors WHERE tenant = $1 "
+        "      AND source = $2 AND external_id = x.ext LIMIT 1) d) "
         "SELECT 0, d.id, d.external_id, 0::bigint, '', 0::bigint, NULL::date, true FROM d "
         "UNION ALL "
         "SELECT 1, i.id, i.external_id, i.debtor_id, i.currency::text, i.open_minor, i.due_date, true "
@@ -463,8 +467,9 @@ s_flush_payments(bulk_t *self, fact_ctx_t *ctx)
         "    AND i.open_minor > 0 AND i.status = 'open' "
         "UNION ALL "
         "SELECT 2, i.id, i.external_id, i.debtor_id, i.currency::text, i.open_minor, i.due_date, "
-        "    i.status = 'open' FROM invoices i "
-        "WHERE i.tenant = $1 AND i.source = $2 AND i.external_id = ANY($4::text[])", 2, NULL, 0);
+        "    i.status = 'open' FROM unnest($4::text[]) AS x(ext) "
+        "CROSS JOIN LATERAL (SELECT * FROM invoices i WHERE i.tenant = $1 AND i.source = $2 "
+        "    AND i.external_id = x.ext LIMIT 1) i", 2, NULL, 0);
     if (!r)
         return -1;
     int rows = PQntuples(r);
@@ -590,9 +595,13 @@ s_flush_payments(bulk_t *self, fact_ctx_t *ctx)
            partial refund takes back the most recent ones first.
            An invoice is updated only if its open amount is still what was
            read: a concurrent writer makes the count differ, and the burst
-           is redone item by item (which locks). The redundant "= ANY" lets
-           the primary key find the rows even when the statistics of a young
-           table make a scan of the tenant's invoices look cheaper. */
+           is redone item by item (which locks). Each invoice is found by
+           its key (tenant, id), then updated by its row address (ctid, a
+           TID scan): with a join, the statistics of a young tenant (a few
+           rows, as far as the planner knows) made a scan of all its
+           invoices look cheaper. A row changed since its ctid was read is
+           not updated (its new version has another ctid), so the count
+           differs and the run is redone. */
         PGresult *w = s_exec(self, ctx,
             "WITH u AS (SELECT * FROM unnest($3::bigint[], $4::text[], $5::date[], $6::text[], "
             "    $7::bigint[], $8::bigint[], $9::text[], $10::text[]) "
@@ -609,13 +618,14 @@ s_flush_payments(bulk_t *self, fact_ctx_t *ctx)
             "    FROM unnest($11::text[], $12::bigint[], $13::text[], $14::bigint[]) "
             "    WITH ORDINALITY AS x(ext, invoice_id, cur, amount, n) JOIN p ON p.external_id = x.ext "
             "    ORDER BY x.n), "
-            "v AS (UPDATE invoices i SET open_minor = v.new_open, "
-            "    status = CASE WHEN v.new_open = 0 THEN 'paid' ELSE i.status END, "
-            "    paid_date = CASE WHEN v.new_open = 0 THEN v.paid ELSE i.paid_date END "
+            "t AS MATERIALIZED (SELECT v.*, k.tid "
             "    FROM unnest($15::bigint[], $16::bigint[], $17::bigint[], $18::date[]) "
-            "    AS v(id, old_open, new_open, paid) "
-            "    WHERE i.tenant = $1 AND i.id = ANY($15::bigint[]) AND i.id = v.id "
-            "    AND i.open_minor = v.old_open RETURNING i.id) "
+            "    AS v(id, old_open, new_open, paid) CROSS JOIN LATERAL (SELECT ctid AS tid "
+            "      FROM invoices WHERE tenant = $1 AND id = v.id LIMIT 1) k), "
+            "v AS (UPDATE invoices i SET open_minor = t.new_open, "
+            "    status = CASE WHEN t.new_open = 0 THEN 'paid' ELSE i.status END, "
+            "    paid_date = CASE WHEN t.new_open = 0 THEN t.paid ELSE i.paid_date END "
+            "    FROM t WHERE i.ctid = t.tid AND i.open_minor = t.old_open RETURNING i.id) "
             "SELECT p.id, p.external_id, (SELECT count(*) FROM v) = $20::bigint FROM p",
             16, extra, 2);
         if (!w)

@@ -269,7 +269,11 @@ s_reject_db(intake_request_t *req, size_t i, const char *sqlstate, const char *m
 /*  Idempotency keys already registered, for one request: a single query
     instead of one per item. New items (the usual case) then skip their
     own lookup; the ones found (replays, conflicts, debtor updates) and the
-    ones recorded earlier in this burst are looked up one by one. */
+    ones recorded earlier in this burst are looked up one by one.
+    Each key is probed on its own (LATERAL ... LIMIT 1, which the planner
+    cannot turn into a join): for a tenant younger than the table's
+    statistics, a join or "= ANY" was planned as a scan of all the
+    tenant's rows, a cost that grows with every item it has sent. */
 static int
 s_prefetch_known(intake_t *self, intake_request_t *req, const bool *valid, bool *known)
 {
@@ -293,8 +297,9 @@ s_prefetch_known(intake_t *self, intake_request_t *req, const bool *valid, bool 
                                  pgarray_end(&ids) };
         PGresult *r = db_exec(self->db,
             "SELECT k.i FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS k(kind, ext, i) "
-            "JOIN intake_items it ON it.tenant = $1 AND it.source = $2 "
-            "AND it.kind = k.kind AND it.external_id = k.ext", 4, params);
+            "CROSS JOIN LATERAL (SELECT 1 FROM intake_items it WHERE it.tenant = $1 "
+            "  AND it.source = $2 AND it.kind = k.kind AND it.external_id = k.ext LIMIT 1) it",
+            4, params);
         if (!r)
             rc = -1;
         else {
@@ -531,12 +536,16 @@ s_ref_keys(intake_t *self, const Creance__IntakeBatch *batch, const bool *valid,
     if (asked > 0) {
         const char *params[] = { batch->tenant, batch->source, pgarray_end(&inv), pgarray_end(&pay) };
         PGresult *r = db_exec(self->db,
-            "SELECT 'i', i.external_id, d.external_id FROM invoices i JOIN debtors d"
-            " ON d.tenant = i.tenant AND d.id = i.debtor_id"
-            " WHERE i.tenant = $1 AND i.source = $2 AND i.external_id = ANY ($3::text[])"
-            " UNION ALL SELECT 'p', p.external_id, d.external_id FROM payments p JOIN debtors d"
-            " ON d.tenant = p.tenant AND d.id = p.debtor_id"
-            " WHERE p.tenant = $1 AND p.source = $2 AND p.external_id = ANY ($4::text[])", 4, params);
+            "SELECT 'i', x.ext, (SELECT d.external_id FROM debtors d"
+            "   WHERE d.tenant = $1 AND d.id = i.debtor_id)"
+            " FROM unnest($3::text[]) AS x(ext) CROSS JOIN LATERAL (SELECT i.debtor_id"
+            "   FROM invoices i WHERE i.tenant = $1 AND i.source = $2 AND i.external_id = x.ext"
+            "   LIMIT 1) i"
+            " UNION ALL SELECT 'p', x.ext, (SELECT d.external_id FROM debtors d"
+            "   WHERE d.tenant = $1 AND d.id = p.debtor_id)"
+            " FROM unnest($4::text[]) AS x(ext) CROSS JOIN LATERAL (SELECT p.debtor_id"
+            "   FROM payments p WHERE p.tenant = $1 AND p.source = $2 AND p.external_id = x.ext"
+            "   LIMIT 1) p", 4, params);
         if (!r)
             rc = -1;
         for (int row = 0; r && row < PQntuples(r); row++) {
