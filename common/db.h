@@ -11,9 +11,6 @@
 typedef struct db_t db_t;
 
 db_t     *db_new(const char *conninfo);
-/*  Lets PostgreSQL reuse a generic plan of a prepared statement (its
-    default); without it every call is planned with its parameters. */
-void      db_allow_generic_plans(db_t *self);
 void      db_destroy(db_t **self_p);
 /*  The live connection, connecting if needed; NULL while the server is down. */
 PGconn   *db_conn(db_t *self);

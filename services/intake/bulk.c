@@ -442,7 +442,10 @@ s_inv_find(zhashx_t *by_id, int64_t id)
 static int
 s_flush_payments(bulk_t *self, fact_ctx_t *ctx)
 {
-    /* 1. Read: the debtors, their open invoices, the named invoices. */
+    /* 1. Read: the debtors, their open invoices, the named invoices,
+       each by an index probe per key (LATERAL; LIMIT 1 or OFFSET 0 keep
+       the planner from turning it back into a join, which a generic plan
+       made into a scan of all the tenant's open invoices). */
     s_begin_arrays(self, 2);
     pgarray_t *a = self->arr;
     zhashx_t *seen = zhashx_new(), *seen_inv = zhashx_new();
@@ -463,8 +466,8 @@ s_flush_payments(bulk_t *self, fact_ctx_t *ctx)
         "SELECT 0, d.id, d.external_id, 0::bigint, '', 0::bigint, NULL::date, true FROM d "
         "UNION ALL "
         "SELECT 1, i.id, i.external_id, i.debtor_id, i.currency::text, i.open_minor, i.due_date, true "
-        "FROM d JOIN invoices i ON i.tenant = $1 AND i.debtor_id = d.id "
-        "    AND i.open_minor > 0 AND i.status = 'open' "
+        "FROM d CROSS JOIN LATERAL (SELECT * FROM invoices i WHERE i.tenant = $1 "
+        "    AND i.debtor_id = d.id AND i.open_minor > 0 AND i.status = 'open' OFFSET 0) i "
         "UNION ALL "
         "SELECT 2, i.id, i.external_id, i.debtor_id, i.currency::text, i.open_minor, i.due_date, "
         "    i.status = 'open' FROM unnest($4::text[]) AS x(ext) "

@@ -221,10 +221,6 @@ main(void)
     /* The database may be down at start: requests are then answered
        "unavailable" and /healthz says so until it comes back. */
     app.db = db_new(config_get(app.config, "CREANCE_DB_URL"));
-    /* Every lookup probes one key and the foreign-key checks run per row:
-       generic plans serve them (common/db.c). */
-    if (app.db)
-        db_allow_generic_plans(app.db);
     app.bus = bus_pub_new(config_get(app.config, "CREANCE_BROKER_PUB"));
     if (!app.db || !app.bus)
         goto done;
