@@ -289,6 +289,9 @@ def test_dispute_leaves_out_the_disputed_part_until_resolved(stack, tenant, peer
 
 def test_promise_holds_until_its_date_plus_grace(stack, tenant, peers, calendar):
     pin_default_ladder(stack, tenant)
+    # Before the due date while the facts arrive: on the real clock (past it)
+    # a pass between the invoice and the promise decided on P1.
+    calendar("2026-03-10")
     send_ok(tenant, debtor("PR", "Promesse SAS", tenant),
             invoice_item("P1", "PR", 50000, issue="2026-02-01", due="2026-03-16"))
     send_ok(tenant, pb.IntakeItem(promise=pb.PromiseFact(
