@@ -549,6 +549,18 @@ s_alloc_named(fact_ctx_t *ctx, const Creance__PaymentFact *f, int64_t debtor_id,
     milliseconds. */
 #define ALLOC_PAGE "16"
 
+/*  The invoices and amounts of `a` as two array parameters. */
+static void
+s_alloc_arrays(const allocs_t *a, pgarray_t *ids, pgarray_t *amounts)
+{
+    pgarray_begin(ids);
+    pgarray_begin(amounts);
+    for (size_t i = 0; i < a->n; i++) {
+        pgarray_int(ids, a->v[i].invoice_id);
+        pgarray_int(amounts, a->v[i].amount);
+    }
+}
+
 /*  Then the debtor's open invoices in the payment's currency, oldest due
     first, page by page (keyset on the index invoices_open_by_debtor). */
 static fact_rc_t
@@ -684,12 +696,7 @@ s_record_payment(fact_ctx_t *ctx, const Creance__IntakeItem *item, int64_t *id, 
     day_t received = s_day(intake_pb_days(f->received_date));
     num_t debtor = s_num(debtor_id), amount = s_num(f->amount->minor), unapplied = s_num(remaining);
     pgarray_t ids = PGARRAY_INIT, amounts = PGARRAY_INIT;
-    pgarray_begin(&ids);
-    pgarray_begin(&amounts);
-    for (size_t i = 0; i < a.n; i++) {
-        pgarray_int(&ids, a.v[i].invoice_id);
-        pgarray_int(&amounts, a.v[i].amount);
-    }
+    s_alloc_arrays(&a, &ids, &amounts);
     const char *wparams[] = { ctx->tenant, debtor.s, ctx->source, f->external_id, received.s,
                               f->amount->currency, amount.s, unapplied.s, f->method,
                               pgarray_end(&ids), pgarray_end(&amounts) };
@@ -1154,12 +1161,7 @@ s_credit_note_excess(fact_ctx_t *ctx, const Creance__CreditNoteFact *f, int64_t 
         return rc;
     }
     pgarray_t ids = PGARRAY_INIT, amounts = PGARRAY_INIT;
-    pgarray_begin(&ids);
-    pgarray_begin(&amounts);
-    for (size_t i = 0; i < a.n; i++) {
-        pgarray_int(&ids, a.v[i].invoice_id);
-        pgarray_int(&amounts, a.v[i].amount);
-    }
+    s_alloc_arrays(&a, &ids, &amounts);
     num_t debtor = s_num(debtor_id), cn = s_num(credit_note_id), taken = s_num(unapplied - left);
     day_t issued = s_day(intake_pb_days(f->issue_date));
     const char *params[] = { ctx->tenant, debtor.s, cn.s, pgarray_end(&ids), pgarray_end(&amounts),
