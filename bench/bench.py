@@ -14,7 +14,9 @@ Sections (each a module of bench/ that also runs alone):
    debtors, about 10k invoices and 20k items; full: 50,000 debtors, about
    1M invoices) while the consumers (risk, reminders, reporting) are
    stopped, so that the ingest path (feed -> intake -> PostgreSQL ->
-   broker) is measured alone, as its baselines are. Rate = items /
+   broker) is measured alone, as its baselines are. It is recorded by
+   BENCH_INTAKES (default 2) intakes, partitions 0/N .. N-1/N, feedsim
+   routing each debtor's facts to its own (docs/scaling.md). Rate = items /
    seconds from the first batch sent to the last reply received (a reply
    is sent after COMMIT, events are published right after). Then the
    consumers start and catch up from event_log: "applied" is the events
@@ -157,17 +159,22 @@ def is_ingest(t):
 
 def dump_rows(db, tables, tenant=None):
     """{table: CSV text} of every row (COPY TO); with `tenant`, only that
-    tenant's rows of the tables that have a tenant column."""
+    tenant's rows of the tables that have a tenant column, and of the
+    tables that have a stream column only stream 'ledger' (intake's: the
+    consumers' catch-up, before the dump, writes streams of their own)."""
     out = {}
     with db.cursor() as cur:
-        cur.execute("SELECT table_name FROM information_schema.columns "
-                    "WHERE table_schema = 'public' AND column_name = 'tenant'")
-        has_tenant = {r[0] for r in cur.fetchall()}
+        cur.execute("SELECT table_name, column_name FROM information_schema.columns "
+                    "WHERE table_schema = 'public' AND column_name IN ('tenant', 'stream')")
+        cols = cur.fetchall()
+        has_tenant = {t for t, c in cols if c == "tenant"}
+        has_stream = {t for t, c in cols if c == "stream"}
         for t in tables:
             buf = io.StringIO()
             src = '"%s"' % t
             if tenant and t in has_tenant:
-                src = cur.mogrify('(SELECT * FROM "%s" WHERE tenant = %%s)' % t, (tenant,)).decode()
+                where = "tenant = %s" + (" AND stream = 'ledger'" if t in has_stream else "")
+                src = cur.mogrify('(SELECT * FROM "%s" WHERE %s)' % (t, where), (tenant,)).decode()
             cur.copy_expert('COPY %s TO STDOUT WITH (FORMAT csv, NULL \'\\N\')' % src, buf)
             out[t] = buf.getvalue()
     return out
@@ -227,8 +234,9 @@ def insert_loop(c, rows, order, budget_s):
     return n, time.monotonic() - t0
 
 
-def run_feedsim(s, tenant, debtors):
-    argv = [os.path.join(s.bindir, "creance-feedsim"), "--endpoint", s.env["CREANCE_INTAKE_ENDPOINT"],
+def run_feedsim(s, tenant, debtors, endpoint=None):
+    argv = [os.path.join(s.bindir, "creance-feedsim"), "--endpoint",
+            endpoint or s.env["CREANCE_INTAKE_ENDPOINT"],
             "--tenant", tenant, "--debtors", str(debtors), "--months", "12", "--end", END,
             "--batch", "500", "--window", "8", "--timeout", "120"]
     t0 = time.monotonic()
@@ -244,6 +252,36 @@ def run_feedsim(s, tenant, debtors):
             "invoices": int(inv.group(1)) if inv else None, "t0": t0}
 
 
+def partition_intakes(s, n):
+    """n > 1: intake records partition 0/n and n - 1 more instances the
+    others (docs/scaling.md: the way intake scales out; feedsim routes each
+    debtor's facts to its instance). Returns feedsim's endpoint list and
+    the instances' names."""
+    if n <= 1:
+        return s.env["CREANCE_INTAKE_ENDPOINT"], ["intake"]
+    s.service_env["intake"] = {"CREANCE_INTAKE_PARTITION": "0/%d" % n}
+    s.stop("intake")
+    s.start("intake")
+    endpoints, names = [s.env["CREANCE_INTAKE_ENDPOINT"]], ["intake"]
+    for k in range(1, n):
+        name = "intake.%d" % k
+        e = s.start_instance(name, "intake", {"CREANCE_INTAKE_PARTITION": "%d/%d" % (k, n)})
+        endpoints.append(e["CREANCE_INTAKE_ENDPOINT"])
+        names.append(name)
+    return ",".join(endpoints), names
+
+
+def single_intake(s, names):
+    """Back to one intake recording every debtor."""
+    if len(names) <= 1:
+        return
+    for name in names[1:]:
+        s.stop(name)
+    s.service_env.pop("intake", None)
+    s.stop("intake")
+    s.start("intake")
+
+
 def bus_bench(s, pub, sub, size, count):
     p = subprocess.run([os.path.join(s.bindir, "bus_bench"), pub, sub, str(size), str(count)],
                        capture_output=True, text=True, timeout=600, env=dict(os.environ, **s.env))
@@ -253,8 +291,9 @@ def bus_bench(s, pub, sub, size, count):
     return {"sent": int(m.group(1)), "received": int(m.group(2)), "rate": int(m.group(4))}
 
 
-def section_ingest(s, cfg, results):
+def section_ingest(s, cfg, results, rss):
     # First, consumers running, two small feeds: item by item, then batched.
+    rss.section = "ingest, small feeds"
     log("ingest item by item: feedsim --debtors %d, CREANCE_INTAKE_BULK=0, consumers running"
         % cfg["byitem_debtors"])
     s.service_env["intake"] = {"CREANCE_INTAKE_BULK": "0"}
@@ -277,20 +316,24 @@ def section_ingest(s, cfg, results):
                               "items_per_s": live["items"] / live["seconds"]}
 
     # Then the measured feed, consumers stopped, and their catch-up.
+    rss.section = "ingest, measured feed"
     tenant = s.make_tenant("bench").id
+    log("ingest: feedsim --debtors %d, %d intake(s), consumers stopped" % (cfg["debtors"], cfg["intakes"]))
+    for svc in CONSUMERS:
+        s.stop(svc)
+    endpoint, intakes = partition_intakes(s, cfg["intakes"])
+    pg_pid, intake_pids = s.procs["postgres"].pid, [s.procs[n].pid for n in intakes]
     if os.environ.get("BENCH_PERF"):
         perf_out = os.path.join(s.tmp, "intake.perf.data")
         perf = subprocess.Popen(["perf", "record", "-F", "999", "-o", perf_out, "-p",
-                                 str(s.procs["intake"].pid)],
+                                 ",".join(map(str, intake_pids))],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    log("ingest: feedsim --debtors %d, consumers stopped" % cfg["debtors"])
-    for svc in CONSUMERS:
-        s.stop(svc)
-    pg_pid, intake_pid = s.procs["postgres"].pid, s.procs["intake"].pid
-    cpu0 = {"intake": cpu_seconds(intake_pid), "postgres": children_cpu(pg_pid)}
-    feed = run_feedsim(s, tenant, cfg["debtors"])
-    cpu1 = {"intake": cpu_seconds(intake_pid), "postgres": children_cpu(pg_pid)}
+    cpu0 = {"intake": sum(map(cpu_seconds, intake_pids)), "postgres": children_cpu(pg_pid)}
+    feed = run_feedsim(s, tenant, cfg["debtors"], endpoint)
+    cpu1 = {"intake": sum(map(cpu_seconds, intake_pids)), "postgres": children_cpu(pg_pid)}
+    single_intake(s, intakes)
     events = s.event_count(tenant)
+    rss.section = "ingest, catch-up"
     t_consumers = time.monotonic()
     for svc in CONSUMERS:
         s.start(svc, wait=False)        # not ready until caught up: that is what is timed
@@ -314,7 +357,7 @@ def section_ingest(s, cfg, results):
                              capture_output=True, text=True)
         results["perf_top"] = [l for l in rep.stdout.splitlines()
                                if l.strip() and not l.startswith("#")][:25]
-    results["ingest"] = {"items": feed["items"], "accepted": feed["accepted"],
+    results["ingest"] = {"items": feed["items"], "accepted": feed["accepted"], "intakes": cfg["intakes"],
                          "invoices": feed["invoices"], "seconds": feed["seconds"],
                          "items_per_s": feed["items"] / feed["seconds"],
                          "events": events, "applied": applied, "caught_up_s": caught,
@@ -326,6 +369,7 @@ def section_ingest(s, cfg, results):
         % (feed["items"], feed["seconds"], applied, events, caught))
 
     # Baselines: the measured feed's rows, COPY and an INSERT loop.
+    rss.section = "ingest, baselines"
     order = [t for t in ingest_tables(s.db) if is_ingest(t)]
     setup = [t for t in ingest_tables(s.db) if t in ("tenants", "api_tokens")]
     rows = dump_rows(s.db, order, tenant)
@@ -374,6 +418,10 @@ def main():
     cfg = dict(MODES[mode])
     if os.environ.get("BENCH_DEBTORS"):
         cfg["debtors"] = int(os.environ["BENCH_DEBTORS"])
+    # Two partitioned intakes by default: one PostgreSQL backend is what
+    # limits a single intake (BENCHMARKS.md), and partitions by debtor are
+    # how intake scales (docs/scaling.md). BENCH_INTAKES=1 measures one.
+    cfg["intakes"] = int(os.environ.get("BENCH_INTAKES", "2"))
     rcfg = risk.config(mode)
     steps = steps_wanted()
     build = os.environ.get("BUILD", "build-bench")
@@ -387,7 +435,7 @@ def main():
             log("starting stack A from %s" % s.bindir)
             s.open()
             if "ingest" in steps:
-                section_ingest(s, cfg, results)
+                section_ingest(s, cfg, results, rss)
                 if results["ingest"]["complete"]:
                     for svc in CONSUMERS:
                         s.start(svc)
@@ -398,30 +446,37 @@ def main():
                     s = benchlib.BenchStack(build)
                     s.open()
             if "bus" in steps:
+                rss.section = "bus"
                 section_bus(s, cfg, results)
             if "backtest" in steps:
                 for svc in CONSUMERS:
                     if not s.running(svc):
                         s.start(svc)
+                rss.section = "backtest"
                 risk.step_backtest(s, rcfg, results)
             if "risk" in steps:
+                rss.section = "risk"
                 log("risk: event to score, rates %s" % rcfg["rates"])
                 risk.step_latency(s, rcfg, results)
             if "riskmem" in steps:
+                rss.section = "riskmem"
                 risk.step_memory(s, rcfg, results)
         finally:
             s.close()
     sizes = dunning.MODES[mode]
     if "dunning" in steps:
+        rss.section = "dunning"
         log("dunning: %d open invoices, %d debtors, fresh stack" % (sizes["invoices"], sizes["debtors"]))
         results["dunning"] = dunning.run(sizes["invoices"], sizes["debtors"], build)
     if "kpi" in steps:
         k = kpi.MODES[mode]
+        rss.section = "kpi"
         log("kpi: %d invoices, %d debtors, fresh stack" % (k["invoices"], k["debtors"]))
         results["kpi"] = kpi.run(k["invoices"], k["debtors"], k["runs"], k["scan_runs"], build)
     rss.close()
     if "rss" in steps:
         results["rss_mb"] = dict(rss.peak)
+        results["rss_section"] = dict(rss.peak_in)
     results["seconds"] = round(time.monotonic() - t_run, 1)
     report(results)
     out = os.environ.get("BENCH_JSON")
@@ -435,7 +490,9 @@ def ingest_rows(r):
     rows = []
     copy_ratio = i["items_per_s"] / b["copy_items_per_s"]
     ins_ratio = i["items_per_s"] / b["insert_items_per_s"]
-    rows.append(("ingest, items/s committed (feedsim replies), consumers stopped", "%.0f" % i["items_per_s"],
+    rows.append(("ingest, items/s committed (feedsim replies), consumers stopped%s"
+                 % (", %d intakes (partitions)" % i["intakes"] if i.get("intakes", 1) > 1 else ""),
+                 "%.0f" % i["items_per_s"],
                  "COPY %.0f" % b["copy_items_per_s"], "%.1f %%" % (100 * copy_ratio), ">= 50 %",
                  "yes" if copy_ratio >= 0.5 else "NO"))
     rows.append(("ingest vs one autocommit INSERT per row", "%.0f" % i["items_per_s"],
@@ -484,8 +541,9 @@ def report(r):
     rows += dunning.table_rows(r)
     rows += kpi.table_rows(r)
     for svc, mb in sorted(r.get("rss_mb", {}).items()):
-        rows.append(("peak RSS %s over the whole run, MB" % svc, "%.1f" % mb, "", "", "<= 64",
-                     "yes" if mb <= 64 else "NO"))
+        rows.append(("peak RSS %s over the whole run, MB (reached in: %s)"
+                     % (svc, r.get("rss_section", {}).get(svc, "?")),
+                     "%.1f" % mb, "", "", "<= 64", "yes" if mb <= 64 else "NO"))
     lines.extend("| " + " | ".join(row) + " |" for row in rows)
     if r.get("perf_top"):
         add("")

@@ -79,6 +79,12 @@ class RssTracker:
 
     def __init__(self):
         self.peak = {}
+        # Where each service's peak was reached: VmHWM only grows, so a
+        # rise seen while `section` runs is that section's (a process
+        # living through several sections keeps its earlier peak).
+        self.section = "start"
+        self.peak_in = {}
+        self.last = {}
         self.lock = threading.Lock()
         self.stacks = []
         self.stop_ev = threading.Event()
@@ -92,6 +98,10 @@ class RssTracker:
         mb = proc_status(p.pid, ("VmHWM",)).get("VmHWM")
         if mb is not None:
             with self.lock:
+                if mb > self.last.get(p.pid, 0.0):
+                    self.last[p.pid] = mb
+                    if mb > self.peak.get(svc, 0.0):
+                        self.peak_in[svc] = self.section
                 self.peak[svc] = max(self.peak.get(svc, 0.0), mb)
 
     def read_all(self, s):

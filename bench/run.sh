@@ -4,7 +4,8 @@
 # backtest and riskmem may be added); BENCH_DEBTORS overrides the ingest
 # feed's size; BENCH_JSON=<file> also writes the figures as JSON;
 # BENCH_PERF=1 records a perf profile of intake during the ingest (the
-# path is in the JSON). bench/bench.py says what each section measures.
+# path is in the JSON); BENCH_INTAKES=N records the measured feed with N
+# partitioned intakes (default 2). bench/bench.py says what each section measures.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"

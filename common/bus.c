@@ -13,8 +13,9 @@ struct bus_t {
 };
 
 /*  A consumer that falls this far behind on the wire loses messages there
-    and reads them from event_log instead; the limit bounds memory. */
-#define BUS_HWM 100000
+    and reads them from event_log instead; the limit bounds memory (at
+    100,000, a consumer lagging behind a feed held ~100 MB of envelopes). */
+#define BUS_HWM 10000
 /*  The broker accepts frames up to CREANCE_BROKER_MAX_MSG (1 MiB by
     default) from publishers; a subscriber refuses larger ones too, so a
     misconfigured broker cannot make it buffer without bound. */
