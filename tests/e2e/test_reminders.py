@@ -47,14 +47,22 @@ def restart_reminders(stack, env):
     return offset
 
 
+# Before every test's dates: on the real clock (past the tests' due dates)
+# a pass between a test's facts decided on the first of them alone, or on a
+# later level than the test moves to.
+QUIET_DAY = "2020-01-01"
+
+
 @pytest.fixture
 def calendar(stack):
-    """calendar(day, now=None): reminders runs on `day` (and at instant `now`)."""
+    """calendar(day, now=None): reminders runs on `day` (and at instant `now`).
+    Until the test's first move, on QUIET_DAY: no level is due."""
     def move(day, now=None):
         env = {"CREANCE_TODAY": day}
         if now:
             env["CREANCE_NOW_UTC"] = now
         return restart_reminders(stack, env)
+    move(QUIET_DAY)
     yield move
     restart_reminders(stack, None)
 
@@ -253,9 +261,6 @@ def test_one_message_per_debtor_lists_its_invoices(stack, tenant, peers, calenda
 
 def test_dispute_leaves_out_the_disputed_part_until_resolved(stack, tenant, peers, calendar):
     pin_default_ladder(stack, tenant)
-    # Before the due date while the facts arrive: on the real clock (past it)
-    # a pass between the invoices and their disputes decided on L1 too.
-    calendar("2026-03-10")
     send_ok(tenant, debtor("P1", "Litige SARL", tenant),
             invoice_item("L1", "P1", 120000, issue="2026-02-01", due="2026-03-16"),
             invoice_item("L2", "P1", 80000, issue="2026-02-01", due="2026-03-16"),
@@ -289,9 +294,6 @@ def test_dispute_leaves_out_the_disputed_part_until_resolved(stack, tenant, peer
 
 def test_promise_holds_until_its_date_plus_grace(stack, tenant, peers, calendar):
     pin_default_ladder(stack, tenant)
-    # Before the due date while the facts arrive: on the real clock (past it)
-    # a pass between the invoice and the promise decided on P1.
-    calendar("2026-03-10")
     send_ok(tenant, debtor("PR", "Promesse SAS", tenant),
             invoice_item("P1", "PR", 50000, issue="2026-02-01", due="2026-03-16"))
     send_ok(tenant, pb.IntakeItem(promise=pb.PromiseFact(
@@ -405,9 +407,6 @@ def test_quiet_hours_in_each_debtors_time_zone(stack, tenant, peers, calendar):
 
 def test_opt_out_and_bounce_fall_back_to_sms(stack, tenant, peers, calendar):
     smtp, sms = peers
-    # Before the first level while the opt-out is recorded: on the real
-    # clock a pass could e-mail O1 before the opt-out arrived.
-    calendar("2026-03-10")
     send_ok(tenant, debtor("O1", "Optout SARL", tenant, phone="+33611111111"),
             debtor("B1", "Bounce SARL", tenant, phone="+33622222222"),
             invoice_item("O-1", "O1", 10000, issue="2026-02-01", due="2026-03-16"),
@@ -459,9 +458,6 @@ def test_exactly_one_email_per_decision_across_a_crash(stack, tenant, peers, cal
     """kill -9 while the SMTP server holds a delivery; after the restart the
     server has received exactly one message per decision."""
     smtp, _ = peers
-    # Before the first level while the facts arrive: on the real clock (past
-    # the due date) a pass could send before the SMTP server holds deliveries.
-    calendar("2026-03-10")
     items = []
     for k in range(3):
         items.append(debtor("C%d" % k, "Crash %d SARL" % k, tenant))
