@@ -105,8 +105,10 @@ class RssTracker:
                 self.peak[svc] = max(self.peak.get(svc, 0.0), mb)
 
     def read_all(self, s):
-        for svc in stackmod.SERVICES:
-            self.read(s, svc)
+        # Services and their extra instances ("intake.1"), not PostgreSQL or Redis.
+        for name in list(s.procs):
+            if name.split(".")[0] in stackmod.SERVICES:
+                self.read(s, name)
 
     def _poll(self):
         while not self.stop_ev.wait(0.2):
