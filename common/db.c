@@ -164,9 +164,9 @@ db_ready(db_t *self)
     return db_conn(self) != NULL;
 }
 
-PGresult *
-db_exec_ex(db_t *self, const char *sql, int nparams, const char *const *params,
-           const int *lengths, const int *formats, int result_format)
+/*  The connection a statement may run on, or NULL with the error set. */
+static PGconn *
+s_usable(db_t *self)
 {
     self->sqlstate[0] = 0;
     self->error[0] = 0;
@@ -179,17 +179,15 @@ db_exec_ex(db_t *self, const char *sql, int nparams, const char *const *params,
     if (!conn) {
         snprintf(self->error, sizeof self->error, "database unavailable");
         snprintf(self->sqlstate, sizeof self->sqlstate, "08006");
-        return NULL;
     }
-    PGresult *r;
-    const char *name = s_statement(self, conn, sql, nparams, &r);
-    if (name)
-        r = PQexecPrepared(conn, name, nparams, params, lengths, formats, result_format);
-    else if (!r)
-        r = PQexecParams(conn, sql, nparams, NULL, params, lengths, formats, result_format);
-    ExecStatusType st = PQresultStatus(r);
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
-        return r;
+    return conn;
+}
+
+/*  Records the error of failed result `r` (and clears it), dropping the
+    connection if it broke. `name`: the prepared statement of `sql`, if any. */
+static void
+s_failed(db_t *self, PGconn *conn, PGresult *r, const char *name, const char *sql)
+{
     const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
     snprintf(self->sqlstate, sizeof self->sqlstate, "%s", state ? state : "");
     /*  A prepared statement the server no longer has (26000), or whose
@@ -208,7 +206,66 @@ db_exec_ex(db_t *self, const char *sql, int nparams, const char *const *params,
     }
     else if (strcmp(self->sqlstate, "25P02") != 0)   /* "current transaction is aborted" is noise */
         log_debug("sql error sqlstate=%s error=\"%s\"", self->sqlstate, self->error);
+}
+
+PGresult *
+db_exec_ex(db_t *self, const char *sql, int nparams, const char *const *params,
+           const int *lengths, const int *formats, int result_format)
+{
+    PGconn *conn = s_usable(self);
+    if (!conn)
+        return NULL;
+    PGresult *r;
+    const char *name = s_statement(self, conn, sql, nparams, &r);
+    if (name)
+        r = PQexecPrepared(conn, name, nparams, params, lengths, formats, result_format);
+    else if (!r)
+        r = PQexecParams(conn, sql, nparams, NULL, params, lengths, formats, result_format);
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return r;
+    s_failed(self, conn, r, name, sql);
     return NULL;
+}
+
+int
+db_copy_in(db_t *self, const char *sql, const char *data, size_t len)
+{
+    PGconn *conn = s_usable(self);
+    if (!conn)
+        return -1;
+    PGresult *r = PQexec(conn, sql);
+    if (PQresultStatus(r) != PGRES_COPY_IN) {
+        s_failed(self, conn, r, NULL, sql);
+        return -1;
+    }
+    PQclear(r);
+    /*  Blocking connection: PQputCopyData returns 1 once queued (or -1).
+        The data goes in pieces of at most 1 MB, as libpq buffers each. */
+    int ok = 1;
+    for (size_t off = 0; ok == 1 && off < len;) {
+        size_t n = len - off < (1u << 20) ? len - off : (1u << 20);
+        ok = PQputCopyData(conn, data + off, (int) n);
+        off += n;
+    }
+    ok = PQputCopyEnd(conn, ok == 1 ? NULL : "creance: sending the rows failed") == 1 && ok == 1;
+    int rc = ok ? 0 : -1;
+    /*  The COPY's own result, then NULL; a failure sets the error. */
+    while ((r = PQgetResult(conn))) {
+        if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+            PQclear(r);
+            continue;
+        }
+        s_failed(self, conn, r, NULL, sql);
+        if (self->conn != conn)
+            return -1;              /* the connection broke and is gone */
+        rc = -1;
+    }
+    if (!ok && rc == 0) {
+        snprintf(self->error, sizeof self->error, "%s", PQerrorMessage(conn));
+        rc = -1;
+    }
+    return rc;
 }
 
 PGresult *

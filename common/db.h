@@ -1,7 +1,8 @@
 /*  db: a PostgreSQL connection (libpq) that comes back after the server
     does. Any call that finds the connection broken drops it; the next call
     reconnects, at most once per second, so a down server costs one failed
-    attempt per second, not one per event. Only parameterised SQL. */
+    attempt per second, not one per event. Only parameterised SQL (and
+    COPY FROM STDIN, whose rows are data). */
 #ifndef CREANCE_DB_H
 #define CREANCE_DB_H
 
@@ -25,6 +26,9 @@ PGresult *db_exec_ex(db_t *self, const char *sql, int nparams, const char *const
                      const int *lengths, const int *formats, int result_format);
 /*  For statements without a result set: 0 on success, -1 on error. */
 int       db_run(db_t *self, const char *sql, int nparams, const char *const *params);
+/*  `sql` is a COPY ... FROM STDIN; `data` its whole input, in the format
+    the statement names. 0 on success, -1 on error (as db_run). */
+int       db_copy_in(db_t *self, const char *sql, const char *data, size_t len);
 
 int       db_begin(db_t *self);
 int       db_commit(db_t *self);

@@ -5,6 +5,7 @@
 #include "log.h"
 #include "metrics.h"
 
+#include <czmq.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,51 +90,93 @@ s_cmp_group(const void *a, const void *b)
     return c;
 }
 
-/*  Rows per INSERT: 8 parameters each, under libpq's 65535 limit. */
-#define ROWS_PER_INSERT 1000
+/*  The rows go in with COPY in binary format: the rows are data, not a
+    statement, so PostgreSQL neither parses nor plans per batch (a
+    multi-row INSERT was a new statement text for every batch size, each
+    parsed and planned with its 8 parameters per row). The streams row
+    lock is held while they are written: this is the part of a producer's
+    transaction other writers of the stream wait for. */
+static const char *SQL_COPY =
+    "COPY event_log (tenant, stream, seq, event_id, event_type, occurred_at, producer, envelope) "
+    "FROM STDIN (FORMAT binary)";
+
+/*  Binary COPY's timestamps count microseconds from 2000-01-01 UTC. */
+#define PG_EPOCH_US INT64_C(946684800000000)
+
+static void
+s_put16(zchunk_t *out, uint16_t v)
+{
+    uint8_t b[2] = { (uint8_t) (v >> 8), (uint8_t) v };
+    zchunk_extend(out, b, 2);
+}
+
+static void
+s_put32(zchunk_t *out, uint32_t v)
+{
+    uint8_t b[4] = { (uint8_t) (v >> 24), (uint8_t) (v >> 16), (uint8_t) (v >> 8), (uint8_t) v };
+    zchunk_extend(out, b, 4);
+}
+
+/*  One field: its length, then its bytes. */
+static void
+s_field(zchunk_t *out, const void *data, size_t len)
+{
+    s_put32(out, (uint32_t) len);
+    zchunk_extend(out, data, len);
+}
+
+static void
+s_field_int64(zchunk_t *out, int64_t v)
+{
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t) ((uint64_t) v >> (56 - 8 * i));
+    s_field(out, b, 8);
+}
+
+static void
+s_field_text(zchunk_t *out, const char *text)
+{
+    s_field(out, text, strlen(text));
+}
 
 static int
-s_insert_rows(eventlog_batch_t *self, db_t *db, entry_t **order, size_t from, size_t n)
+s_copy_rows(db_t *db, entry_t **order, size_t n)
 {
-    static char sql[ROWS_PER_INSERT * 160 + 256];
-    int pos = snprintf(sql, sizeof sql,
-                       "INSERT INTO event_log (tenant, stream, seq, event_id, event_type, "
-                       "occurred_at, producer, envelope) VALUES ");
-    const char **values = malloc(n * 8 * sizeof *values);
-    int *lengths = calloc(n * 8, sizeof *lengths);
-    int *formats = calloc(n * 8, sizeof *formats);
-    char (*numbers)[2][24] = malloc(n * sizeof *numbers);
-    for (size_t i = 0; i < n; i++) {
-        entry_t *e = order[from + i];
-        int p = (int) i * 8;
-        pos += snprintf(sql + pos, sizeof sql - (size_t) pos,
-                        "%s($%d,$%d,$%d::bigint,$%d::uuid,$%d,"
-                        "'epoch'::timestamptz + $%d::bigint * interval '1 microsecond',$%d,$%d)",
-                        i ? "," : "", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7, p + 8);
-        snprintf(numbers[i][0], 24, "%" PRId64, e->seq);
-        snprintf(numbers[i][1], 24, "%" PRId64, e->occurred_at_us);
-        values[p + 0] = e->tenant;
-        values[p + 1] = e->stream;
-        values[p + 2] = numbers[i][0];
-        values[p + 3] = e->event_id;
-        values[p + 4] = e->event_type;
-        values[p + 5] = numbers[i][1];
-        values[p + 6] = e->producer;
-        values[p + 7] = (const char *) e->buf;
-        lengths[p + 7] = (int) e->len;
-        formats[p + 7] = 1;         /* bytea, binary */
+    size_t size = 21;               /* header and trailer */
+    for (size_t i = 0; i < n; i++)
+        size += 256 + order[i]->len;    /* headers fit in 64-byte fields (eventlog_add) */
+    zchunk_t *out = zchunk_new(NULL, size);
+    zuuid_t *uuid = zuuid_new();
+    zchunk_extend(out, "PGCOPY\n\377\r\n\0", 11);
+    s_put32(out, 0);                /* flags */
+    s_put32(out, 0);                /* header extension length */
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        entry_t *e = order[i];
+        if (zuuid_set_str(uuid, e->event_id) != 0) {
+            log_error("eventlog: event id is not a UUID: %s", e->event_id);
+            rc = -1;
+            break;
+        }
+        s_put16(out, 8);
+        s_field_text(out, e->tenant);
+        s_field_text(out, e->stream);
+        s_field_int64(out, e->seq);
+        s_field(out, zuuid_data(uuid), ZUUID_LEN);
+        s_field_text(out, e->event_type);
+        s_field_int64(out, e->occurred_at_us - PG_EPOCH_US);
+        s_field_text(out, e->producer);
+        s_field(out, e->buf, e->len);
     }
-    PGresult *r = db_exec_ex(db, sql, (int) n * 8, values, lengths, formats, 0);
-    free(values);
-    free(lengths);
-    free(formats);
-    free(numbers);
-    if (!r) {
+    s_put16(out, 0xffff);           /* end of data */
+    if (rc == 0 && db_copy_in(db, SQL_COPY, (const char *) zchunk_data(out), zchunk_size(out)) != 0) {
         log_error("eventlog: insert failed: %s", db_last_error(db));
-        return -1;
+        rc = -1;
     }
-    PQclear(r);
-    return 0;
+    zuuid_destroy(&uuid);
+    zchunk_destroy(&out);
+    return rc;
 }
 
 int
@@ -182,10 +225,8 @@ eventlog_flush(eventlog_batch_t *self, db_t *db)
         }
         start = end;
     }
-    for (size_t from = 0; rc == 0 && from < self->count; from += ROWS_PER_INSERT) {
-        size_t n = self->count - from < ROWS_PER_INSERT ? self->count - from : ROWS_PER_INSERT;
-        rc = s_insert_rows(self, db, order, from, n);
-    }
+    if (rc == 0)
+        rc = s_copy_rows(db, order, self->count);
     free(order);
     return rc;
 }

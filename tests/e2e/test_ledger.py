@@ -270,3 +270,23 @@ def test_validation(stack, tenant):
 
     # The service is still there for the next batch.
     assert_all(tenant.send(invoice_item("GOOD-2", "D", 100)), ACCEPTED, 1)
+
+
+def test_event_log_rows_match_their_envelopes(stack, tenant):
+    """The columns written beside each envelope (binary COPY) say what the
+    envelope says: id, type, producer, instant."""
+    reply = tenant.send(debtor_item("DE"), invoice_item("IE", "DE", 12000),
+                        payment_item("PE", "DE", 5000))
+    assert_all(reply, ACCEPTED, 3)
+    rows = stack.query(
+        "SELECT seq, event_id::text, event_type, producer, "
+        "  (extract(epoch FROM occurred_at) * 1000000)::bigint, envelope "
+        "FROM event_log WHERE tenant = %s AND stream = 'ledger' ORDER BY seq", (tenant.id,))
+    assert [r[0] for r in rows] == list(range(1, len(rows) + 1)) and len(rows) >= 4, rows
+    for seq, event_id, event_type, producer, occurred_us, data in rows:
+        env = pb.Envelope()
+        env.ParseFromString(bytes(data))
+        assert (env.seq, env.event_id, env.producer, env.occurred_at_us) == \
+            (seq, event_id, producer, occurred_us)
+        assert env.WhichOneof("event").replace("_", "") == event_type.lower()
+
