@@ -290,3 +290,59 @@ def test_event_log_rows_match_their_envelopes(stack, tenant):
             (seq, event_id, producer, occurred_us)
         assert env.WhichOneof("event").replace("_", "") == event_type.lower()
 
+
+def test_ledger_references_are_checked_per_statement(stack, tenant, other_tenant):
+    """Invoices and payments name a debtor of their tenant, allocations a
+    payment and an invoice of theirs (migration 0115: checked once per
+    statement); the parents are never deleted and keep their keys."""
+    import psycopg2.errors as pgerr
+    import pytest
+
+    reply = tenant.send(debtor_item("DR"), invoice_item("IR", "DR", 10000),
+                        payment_item("PR", "DR", 4000))
+    assert_all(reply, ACCEPTED, 3)
+    debtor_id, invoice_id, payment_id = (r.id for r in reply.results)
+    reply = other_tenant.send(debtor_item("DX"))
+    assert_all(reply, ACCEPTED, 1)
+    foreign_debtor = reply.results[0].id
+
+    def refused(error, sql, args):
+        with pytest.raises(error) as exc:
+            stack.query_exec(sql, args)
+        return str(exc.value)
+
+    invoice_sql = ("INSERT INTO invoices (tenant, debtor_id, source, external_id, number, issue_date, "
+                   "due_date, currency, amount_minor, open_minor) "
+                   "SELECT %s, d, 'test', 'ref-' || d, 'N', '2025-01-01', '2025-02-01', 'EUR', 100, 100 "
+                   "FROM unnest(%s::bigint[]) AS d")
+    before = stack.scalar("SELECT count(*) FROM invoices WHERE tenant = %s", (tenant.id,))
+    # One good row and one naming the other tenant's debtor: the statement is refused whole.
+    msg = refused(pgerr.ForeignKeyViolation, invoice_sql, (tenant.id, [debtor_id, foreign_debtor]))
+    assert "invoices.debtor_id" in msg and str(foreign_debtor) in msg, msg
+    assert stack.scalar("SELECT count(*) FROM invoices WHERE tenant = %s", (tenant.id,)) == before
+    assert stack.query_exec(invoice_sql, (tenant.id, [debtor_id])) == 1
+
+    msg = refused(pgerr.ForeignKeyViolation,
+                  "INSERT INTO payments (tenant, debtor_id, source, external_id, received_date, currency, "
+                  "amount_minor, unapplied_minor) VALUES (%s, %s, 'test', 'ref-p', '2025-01-01', 'EUR', 1, 1)",
+                  (tenant.id, foreign_debtor))
+    assert "payments.debtor_id" in msg, msg
+    alloc_sql = ("INSERT INTO allocations (tenant, debtor_id, payment_id, invoice_id, currency, amount_minor) "
+                 "VALUES (%s, %s, %s, %s, 'EUR', 1)")
+    msg = refused(pgerr.ForeignKeyViolation, alloc_sql, (tenant.id, debtor_id, payment_id + 1000000, invoice_id))
+    assert "allocations.payment_id" in msg, msg
+    msg = refused(pgerr.ForeignKeyViolation, alloc_sql, (tenant.id, debtor_id, payment_id, invoice_id + 1000000))
+    assert "allocations.invoice_id" in msg, msg
+
+    msg = refused(pgerr.RestrictViolation, "DELETE FROM debtors WHERE tenant = %s AND id = %s",
+                  (tenant.id, debtor_id))
+    assert "debtors" in msg, msg
+    refused(pgerr.RestrictViolation, "DELETE FROM invoices WHERE tenant = %s AND id = %s", (tenant.id, invoice_id))
+    refused(pgerr.RestrictViolation, "DELETE FROM payments WHERE tenant = %s AND id = %s", (tenant.id, payment_id))
+    refused(pgerr.RestrictViolation, "UPDATE invoices SET debtor_id = %s WHERE tenant = %s AND id = %s",
+            (foreign_debtor, tenant.id, invoice_id))
+    # Naming the columns without changing them is an ordinary update.
+    assert stack.query_exec("UPDATE invoices SET debtor_id = debtor_id, number = number "
+                            "WHERE tenant = %s AND id = %s", (tenant.id, invoice_id)) == 1
+    assert stack.scalar("SELECT count(*) FROM debtors WHERE tenant = %s AND id = %s",
+                        (tenant.id, debtor_id)) == 1
