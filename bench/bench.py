@@ -107,28 +107,65 @@ def cpu_seconds(pid):
         return 0.0
 
 
+def _stat(pid):
+    """The fields of /proc/pid/stat after the command name, or None."""
+    try:
+        with open("/proc/%s/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def children(parent):
+    """The pids of `parent`'s direct children (the postmaster's backends)."""
+    return [int(d) for d in os.listdir("/proc")
+            if d.isdigit() and (_stat(d) or [None, None])[1] == str(parent)]
+
+
 def children_cpu(parent):
     """CPU seconds of `parent` and its direct children (postmaster and its
     backends), including children that already exited (cutime/cstime)."""
+    tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
+    for pid in [parent] + children(parent):
+        fields = _stat(pid)
+        if not fields:
             continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid, ppid = int(d), int(fields[1])
-        if pid == parent or ppid == parent:
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-            if pid == parent:
-                total += (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+        total += (int(fields[11]) + int(fields[12])) / tick
+        if pid == parent:
+            total += (int(fields[13]) + int(fields[14])) / tick
     return total
 
 
+# BENCH_PERF: the server also keeps per-statement figures (pg_stat_statements).
+PG_STATEMENTS = "shared_preload_libraries=pg_stat_statements pg_stat_statements.track=all " \
+                "pg_stat_statements.track_planning=on"
+
+
+def statements_reset(s):
+    with s.db.cursor() as cur:
+        cur.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        cur.execute("SELECT pg_stat_statements_reset()")
+    s.db.commit()
+
+
+def statements_top(s, n=12):
+    """The statements that took the server's time since the reset: calls,
+    execution and planning ms, rows, the text's start."""
+    with s.db.cursor() as cur:
+        cur.execute("SELECT calls, total_exec_time, total_plan_time, rows, "
+                    "  left(regexp_replace(query, '\\s+', ' ', 'g'), 90) FROM pg_stat_statements "
+                    "ORDER BY total_exec_time + total_plan_time DESC LIMIT %s", (n,))
+        rows = cur.fetchall()
+    s.db.commit()
+    return [{"calls": c, "exec_ms": round(e), "plan_ms": round(p), "rows": r, "query": q}
+            for c, e, p, r, q in rows]
+
+
 def ingest_tables(db):
-    """Tables with rows that intake wrote, in foreign-key order."""
+    """Tables with rows that intake wrote, in reference order: foreign keys
+    and the references checked per statement (0115: the trigger's
+    arguments are (column, parent table) pairs)."""
     with db.cursor() as cur:
         cur.execute("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                     "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')")
@@ -138,6 +175,11 @@ def ingest_tables(db):
         deps = {}
         for child, parent in cur.fetchall():
             deps.setdefault(child, set()).add(parent)
+        cur.execute("SELECT t.tgrelid::regclass::text, t.tgargs FROM pg_trigger t "
+                    "JOIN pg_proc p ON p.oid = t.tgfoid WHERE p.proname = 'creance_check_references'")
+        for child, args in cur.fetchall():
+            args = bytes(args).split(b"\0")
+            deps.setdefault(child, set()).update(a.decode() for a in args[1::2] if a)
     order, seen = [], set()
 
     def visit(t):
@@ -323,14 +365,31 @@ def section_ingest(s, cfg, results, rss):
         s.stop(svc)
     endpoint, intakes = partition_intakes(s, cfg["intakes"])
     pg_pid, intake_pids = s.procs["postgres"].pid, [s.procs[n].pid for n in intakes]
+    # BENCH_PERF: flat profiles of the intakes and of the PostgreSQL server
+    # (postmaster and its backends: the intakes' sessions, autovacuum)
+    # during the feed, each in its own file.
+    perf = {}
     if os.environ.get("BENCH_PERF"):
-        perf_out = os.path.join(s.tmp, "intake.perf.data")
-        perf = subprocess.Popen(["perf", "record", "-F", "999", "-o", perf_out, "-p",
-                                 ",".join(map(str, intake_pids))],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for what, pids in (("intake", intake_pids), ("postgres", [pg_pid] + children(pg_pid))):
+            out = os.path.join(s.tmp, "%s.perf.data" % what)
+            perf[what] = (out, subprocess.Popen(["perf", "record", "-F", "999", "-o", out, "-p",
+                                                 ",".join(map(str, pids))],
+                                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        statements_reset(s)
     cpu0 = {"intake": sum(map(cpu_seconds, intake_pids)), "postgres": children_cpu(pg_pid)}
     feed = run_feedsim(s, tenant, cfg["debtors"], endpoint)
     cpu1 = {"intake": sum(map(cpu_seconds, intake_pids)), "postgres": children_cpu(pg_pid)}
+    if perf:
+        results["pg_statements"] = statements_top(s)
+    for what, (out, p) in perf.items():
+        p.send_signal(2)
+        p.wait()
+        results["perf_data_" + what] = out
+        rep = subprocess.run(["perf", "report", "-i", out, "--no-children", "--stdio",
+                              "--sort", "dso,symbol", "--percent-limit", "1"],
+                             capture_output=True, text=True)
+        results["perf_top_" + what] = [l for l in rep.stdout.splitlines()
+                                       if l.strip() and not l.startswith("#")][:40]
     single_intake(s, intakes)
     events = s.event_count(tenant)
     rss.section = "ingest, catch-up"
@@ -348,15 +407,6 @@ def section_ingest(s, cfg, results, rss):
     applied = min(pos.get(c, 0) for c in stackmod.LEDGER_CONSUMERS)
     for svc in CONSUMERS:
         s.stop(svc)
-    if os.environ.get("BENCH_PERF"):
-        perf.send_signal(2)
-        perf.wait()
-        results["perf_data"] = perf_out
-        rep = subprocess.run(["perf", "report", "-i", perf_out, "--no-children", "--stdio",
-                              "--sort", "dso,symbol", "--percent-limit", "1.5"],
-                             capture_output=True, text=True)
-        results["perf_top"] = [l for l in rep.stdout.splitlines()
-                               if l.strip() and not l.startswith("#")][:25]
     results["ingest"] = {"items": feed["items"], "accepted": feed["accepted"], "intakes": cfg["intakes"],
                          "invoices": feed["invoices"], "seconds": feed["seconds"],
                          "items_per_s": feed["items"] / feed["seconds"],
@@ -418,6 +468,8 @@ def main():
     cfg = dict(MODES[mode])
     if os.environ.get("BENCH_DEBTORS"):
         cfg["debtors"] = int(os.environ["BENCH_DEBTORS"])
+    if os.environ.get("BENCH_CATCHUP_S"):       # the consumers' catch-up window (0: to the end)
+        cfg["catchup_window_s"] = int(os.environ["BENCH_CATCHUP_S"])
     # Two partitioned intakes by default: one PostgreSQL backend is what
     # limits a single intake (BENCHMARKS.md), and partitions by debtor are
     # how intake scales (docs/scaling.md). BENCH_INTAKES=1 measures one.
@@ -425,6 +477,8 @@ def main():
     rcfg = risk.config(mode)
     steps = steps_wanted()
     build = os.environ.get("BUILD", "build-bench")
+    if os.environ.get("BENCH_PERF"):
+        os.environ["CREANCE_E2E_PG_OPTS"] = PG_STATEMENTS
     results = {"mode": mode, "machine": machine(), "steps": steps, "debtors": cfg["debtors"]}
     t_run = time.monotonic()
     rss = benchlib.tracker()
@@ -545,10 +599,20 @@ def report(r):
                      % (svc, r.get("rss_section", {}).get(svc, "?")),
                      "%.1f" % mb, "", "", "<= 64", "yes" if mb <= 64 else "NO"))
     lines.extend("| " + " | ".join(row) + " |" for row in rows)
-    if r.get("perf_top"):
+    if r.get("pg_statements"):
         add("")
-        add("perf profile of creance-intake during the feed (on-CPU samples, self):")
-        lines.extend("    " + l.strip() for l in r["perf_top"])
+        add("PostgreSQL statements during the measured feed (pg_stat_statements, by time):")
+        add("")
+        add("| calls | execution ms | planning ms | rows | statement |")
+        add("|---:|---:|---:|---:|---|")
+        lines.extend("| %d | %d | %d | %d | `%s` |" % (x["calls"], x["exec_ms"], x["plan_ms"], x["rows"],
+                                                   x["query"].replace("|", "\\|"))
+                     for x in r["pg_statements"])
+    for what in ("intake", "postgres"):
+        if r.get("perf_top_" + what):
+            add("")
+            add("perf profile of %s during the measured feed (on-CPU samples, self):" % what)
+            lines.extend("    " + l.strip() for l in r["perf_top_" + what])
     print("\n".join(lines))
 
 

@@ -480,6 +480,9 @@ class Stack:
             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
             "-c", "max_connections=100", "-c", "log_min_messages=warning",
         ]
+        # Extra server settings, for profiling (e.g. "shared_preload_libraries=pg_stat_statements").
+        for opt in os.environ.get("CREANCE_E2E_PG_OPTS", "").split():
+            self._pg_argv += ["-c", opt]
         p = self._popen("postgres", self._pg_argv, as_postgres=True)
 
         def ready():
