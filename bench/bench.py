@@ -162,10 +162,15 @@ def statements_top(s, n=12):
             for c, e, p, r, q in rows]
 
 
+# The parents each reference-checking trigger function of 0115 looks up.
+CHECKED_PARENTS = {"creance_missing_debtor": ("debtors",),
+                   "creance_missing_payment_or_invoice": ("payments", "invoices")}
+
+
 def ingest_tables(db):
     """Tables with rows that intake wrote, in reference order: foreign keys
-    and the references checked per statement (0115: the trigger's
-    arguments are (column, parent table) pairs)."""
+    and the references migration 0115 checks per statement (its trigger
+    functions, CHECKED_PARENTS)."""
     with db.cursor() as cur:
         cur.execute("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                     "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')")
@@ -175,11 +180,11 @@ def ingest_tables(db):
         deps = {}
         for child, parent in cur.fetchall():
             deps.setdefault(child, set()).add(parent)
-        cur.execute("SELECT t.tgrelid::regclass::text, t.tgargs FROM pg_trigger t "
-                    "JOIN pg_proc p ON p.oid = t.tgfoid WHERE p.proname = 'creance_check_references'")
-        for child, args in cur.fetchall():
-            args = bytes(args).split(b"\0")
-            deps.setdefault(child, set()).update(a.decode() for a in args[1::2] if a)
+        cur.execute("SELECT t.tgrelid::regclass::text, p.proname FROM pg_trigger t "
+                    "JOIN pg_proc p ON p.oid = t.tgfoid WHERE p.proname = ANY(%s)",
+                    (list(CHECKED_PARENTS),))
+        for child, function in cur.fetchall():
+            deps.setdefault(child, set()).update(CHECKED_PARENTS[function])
     order, seen = [], set()
 
     def visit(t):

@@ -19,23 +19,44 @@
 -- enforce. The other references to these tables (disputes, credit notes,
 -- plans...) are low-volume and keep their foreign keys.
 
-CREATE FUNCTION creance_check_references() RETURNS trigger
+-- One function per table, with static statements: PL/pgSQL keeps each
+-- statement parsed for the session (a statement built with EXECUTE would
+-- be parsed and planned at every call, which a one-row INSERT feels).
+CREATE FUNCTION creance_missing_debtor() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    missing text;
+    bad record;
 BEGIN
-    -- TG_ARGV: pairs (column of this table, parent table keyed by (tenant, id)).
-    FOR i IN 0 .. TG_NARGS / 2 - 1 LOOP
-        EXECUTE format('SELECT n.tenant || '' '' || n.%1$I FROM new_rows n WHERE NOT EXISTS '
-                       '(SELECT 1 FROM %2$I p WHERE p.tenant = n.tenant AND p.id = n.%1$I) LIMIT 1',
-                       TG_ARGV[2 * i], TG_ARGV[2 * i + 1])
-            INTO missing;
-        IF missing IS NOT NULL THEN
-            RAISE EXCEPTION '%.%: no row of % has (tenant, id) = (%)', TG_TABLE_NAME, TG_ARGV[2 * i],
-                TG_ARGV[2 * i + 1], replace(missing, ' ', ', ')
-                USING ERRCODE = 'foreign_key_violation';
-        END IF;
-    END LOOP;
+    SELECT n.tenant, n.debtor_id INTO bad FROM new_rows n
+    WHERE NOT EXISTS (SELECT 1 FROM debtors p WHERE p.tenant = n.tenant AND p.id = n.debtor_id)
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION '%.debtor_id: no row of debtors has (tenant, id) = (%, %)',
+            TG_TABLE_NAME, bad.tenant, bad.debtor_id USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION creance_missing_payment_or_invoice() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    bad record;
+BEGIN
+    SELECT n.tenant, n.payment_id INTO bad FROM new_rows n
+    WHERE NOT EXISTS (SELECT 1 FROM payments p WHERE p.tenant = n.tenant AND p.id = n.payment_id)
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION '%.payment_id: no row of payments has (tenant, id) = (%, %)',
+            TG_TABLE_NAME, bad.tenant, bad.payment_id USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    SELECT n.tenant, n.invoice_id INTO bad FROM new_rows n
+    WHERE NOT EXISTS (SELECT 1 FROM invoices p WHERE p.tenant = n.tenant AND p.id = n.invoice_id)
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION '%.invoice_id: no row of invoices has (tenant, id) = (%, %)',
+            TG_TABLE_NAME, bad.tenant, bad.invoice_id USING ERRCODE = 'foreign_key_violation';
+    END IF;
     RETURN NULL;
 END
 $$;
@@ -57,13 +78,13 @@ ALTER TABLE allocations DROP CONSTRAINT allocations_tenant_invoice_id_fkey;
 -- The checks, after each INSERT statement over the rows it inserted.
 CREATE TRIGGER invoices_references AFTER INSERT ON invoices
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
-    EXECUTE FUNCTION creance_check_references('debtor_id', 'debtors');
+    EXECUTE FUNCTION creance_missing_debtor();
 CREATE TRIGGER payments_references AFTER INSERT ON payments
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
-    EXECUTE FUNCTION creance_check_references('debtor_id', 'debtors');
+    EXECUTE FUNCTION creance_missing_debtor();
 CREATE TRIGGER allocations_references AFTER INSERT ON allocations
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
-    EXECUTE FUNCTION creance_check_references('payment_id', 'payments', 'invoice_id', 'invoices');
+    EXECUTE FUNCTION creance_missing_payment_or_invoice();
 
 -- Keys and references never change (an UPDATE that names those columns
 -- but keeps their values passes), and the parents are never deleted.
