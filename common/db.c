@@ -240,8 +240,9 @@ db_copy_in(db_t *self, const char *sql, const char *data, size_t len)
         return -1;
     }
     PQclear(r);
-    /*  Blocking connection: PQputCopyData returns 1 once queued (or -1).
-        The data goes in pieces of at most 1 MB, as libpq buffers each. */
+    /*  Blocking connection: PQputCopyData returns 1 once the piece is
+        queued, -1 on failure. Pieces of at most 1 MB: its length is an
+        int, and libpq copies each into its output buffer. */
     int ok = 1;
     for (size_t off = 0; ok == 1 && off < len;) {
         size_t n = len - off < (1u << 20) ? len - off : (1u << 20);
