@@ -152,7 +152,7 @@ s_copy_rows(db_t *db, entry_t **order, size_t n)
     s_put32(out, 0);                /* flags */
     s_put32(out, 0);                /* header extension length */
     int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
+    for (size_t i = 0; i < n; i++) {
         entry_t *e = order[i];
         if (zuuid_set_str(uuid, e->event_id) != 0) {
             log_error("eventlog: event id is not a UUID: %s", e->event_id);

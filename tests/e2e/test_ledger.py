@@ -3,6 +3,9 @@ sends ends up, once and correctly, everywhere it should."""
 
 import re
 
+import psycopg2.errors as pgerr
+import pytest
+
 import creance_pb2 as pb
 
 from stack import debtor_item, invoice_item, payment_item, wait_until
@@ -295,9 +298,6 @@ def test_ledger_references_are_checked_per_statement(stack, tenant, other_tenant
     """Invoices and payments name a debtor of their tenant, allocations a
     payment and an invoice of theirs (migration 0115: checked once per
     statement); the parents are never deleted and keep their keys."""
-    import psycopg2.errors as pgerr
-    import pytest
-
     reply = tenant.send(debtor_item("DR"), invoice_item("IR", "DR", 10000),
                         payment_item("PR", "DR", 4000))
     assert_all(reply, ACCEPTED, 3)
