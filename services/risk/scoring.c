@@ -978,15 +978,18 @@ static const char *SQL_PROFILES_DEFAULT =
     "  ORDER BY s.outstanding_minor DESC, s.currency LIMIT 1), 'EUR') "
     "FROM " TOUCHED_ROWS " ON CONFLICT DO NOTHING";
 
+/*  One row per touched debtor with a profile. Its open invoices and its
+    exposure are each aggregated in a LATERAL subquery, once per debtor:
+    joined and then grouped, every open invoice repeated the population
+    and exposure lookups and the grouping sorted them all (2 ms for 20
+    debtors of 19 open invoices each, against 0.3 ms). */
 static const char *SQL_INPUTS =
     "SELECT p.tenant, p.debtor_id, p.currency, p.credit_limit_minor, p.current_assets_minor, "
     "  p.current_liabilities_minor, p.open_disputes, p.active_plans, p.active_promises, "
     "  p.broken_promises, p.missed_instalments, p.paid_count, p.late_count, p.sum_delay_days, "
     "  p.ew_days_late, coalesce(p.score, -1), coalesce(p.grade, ''), "
-    "  coalesce(sum(i.open_minor), 0), "
-    "  coalesce(sum(i.open_minor) FILTER (WHERE i.due_date < $2::date), 0), "
-    "  coalesce($2::date - min(i.due_date) FILTER (WHERE i.due_date < $2::date), 0), "
-    "  count(i.invoice_id), coalesce(pop.paid_count, 0), coalesce(pop.late_count, 0), "
+    "  coalesce(inv.open, 0), coalesce(inv.overdue, 0), coalesce($2::date - inv.oldest_due, 0), "
+    "  inv.n, coalesce(pop.paid_count, 0), coalesce(pop.late_count, 0), "
     "  coalesce(pop.sum_delay_days, 0), p.pred_p_late, p.pred_delay_days, p.pred_as_of = $2::date, "
     /*  27..29: the exposure Redis gets (risk_debtor_state, final by now:
         exposure wrote it first). A debtor without a row gets SQL_WRITE's
@@ -995,14 +998,16 @@ static const char *SQL_INPUTS =
     "  coalesce(st.at, (extract(epoch FROM now()) * 1000000)::bigint) "
     "FROM " TOUCHED_ROWS " "
     "JOIN risk_debtor_profile p ON p.tenant = t.tenant AND p.debtor_id = t.debtor_id "
-    "LEFT JOIN risk_invoices i ON i.tenant = p.tenant AND i.debtor_id = p.debtor_id "
-    "  AND i.open_minor > 0 AND i.currency = p.currency "
+    "CROSS JOIN LATERAL (SELECT sum(i.open_minor) AS open, "
+    "    sum(i.open_minor) FILTER (WHERE i.due_date < $2::date) AS overdue, "
+    "    min(i.due_date) FILTER (WHERE i.due_date < $2::date) AS oldest_due, count(*) AS n "
+    "  FROM risk_invoices i WHERE i.tenant = p.tenant AND i.debtor_id = p.debtor_id "
+    "  AND i.open_minor > 0 AND i.currency = p.currency) inv "
     "LEFT JOIN risk_population pop ON pop.tenant = p.tenant "
-    "LEFT JOIN LATERAL (SELECT string_agg(s.currency || '=' || s.outstanding_minor::text, ',' "
+    "CROSS JOIN LATERAL (SELECT string_agg(s.currency || '=' || s.outstanding_minor::text, ',' "
     "    ORDER BY s.currency) AS amounts, sum(s.open_invoices)::bigint AS open, "
     "    (extract(epoch FROM max(s.updated_at)) * 1000000)::bigint AS at "
-    "  FROM risk_debtor_state s WHERE s.tenant = p.tenant AND s.debtor_id = p.debtor_id) st ON true "
-    "GROUP BY p.tenant, p.debtor_id, pop.tenant, st.amounts, st.open, st.at";
+    "  FROM risk_debtor_state s WHERE s.tenant = p.tenant AND s.debtor_id = p.debtor_id) st";
 
 /*  The new scores, one JSON row per debtor: the profile, the history when
     the score or grade moved, the predictions of its open invoices (closed
