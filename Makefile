@@ -68,6 +68,8 @@ BINS       := $(foreach s,$(SERVICES),$(BUILD)/bin/creance-$(s)) $(BUILD)/bin/cr
               $(BUILD)/bin/creance $(BUILD)/bin/creance-backtest
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+# common/db.c against the e2e stack's PostgreSQL (tests/e2e/test_db_pipeline.py).
+E2E_BINS   := $(BUILD)/tests/db-pipeline-check
 
 .PHONY: all deps deps-check build build-bins test test-unit test-e2e test-faults up down status clean \
         fuzz fuzz-ci fuzz-bins test-asan test-valgrind bench bench-quick compose-test
@@ -78,7 +80,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 # libraries once they are installed.
 all: deps-check
 	@$(MAKE) --no-print-directory build
-build: $(BINS) $(UNIT_BINS) $(GEN_PY)
+build: $(BINS) $(UNIT_BINS) $(E2E_BINS) $(GEN_PY)
 build-bins: $(BINS)
 
 deps:
@@ -110,6 +112,10 @@ $(BUILD)/bin/creance-backtest: $(BUILD)/obj/scripts/backtest.o $(BUILD)/lib/libr
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bin/creance-feedsim: $(BUILD)/obj/scripts/feedsim.o $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/db-pipeline-check: $(BUILD)/obj/tests/e2e/db_pipeline_check.o $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -260,7 +260,9 @@ s_apply_one(consumer_t *self, const Creance__Envelope *env)
 }
 
 /*  Writes the new positions, guarded by the old ones: if another instance
-    of this consumer moved a position meanwhile, nothing is committed. */
+    of this consumer moved a position meanwhile, the statement raises
+    (creance_position_moved, migration 0116) and nothing is committed. No
+    answer is needed, so they go with the COMMIT in one round trip. */
 static int
 s_write_positions(consumer_t *self)
 {
@@ -273,21 +275,14 @@ s_write_positions(consumer_t *self)
         snprintf(newpos, sizeof newpos, "%" PRId64, *v);
         snprintf(oldpos, sizeof oldpos, "%" PRId64, s_get(self->positions, key, NULL));
         const char *params[] = { self->name, tenant, sep + 1, newpos, oldpos };
-        PGresult *r = db_exec(self->db,
-                              "INSERT INTO consumer_positions (consumer, tenant, stream, last_applied) "
-                              "VALUES ($1, $2, $3, $4::bigint) ON CONFLICT (consumer, tenant, stream) "
-                              "DO UPDATE SET last_applied = EXCLUDED.last_applied, updated_at = now() "
-                              "WHERE consumer_positions.last_applied = $5::bigint RETURNING 1",
-                              5, params);
-        if (!r)
+        if (db_defer(self->db,
+                     "WITH w AS (INSERT INTO consumer_positions (consumer, tenant, stream, last_applied) "
+                     "  VALUES ($1, $2, $3, $4::bigint) ON CONFLICT (consumer, tenant, stream) "
+                     "  DO UPDATE SET last_applied = EXCLUDED.last_applied, updated_at = now() "
+                     "  WHERE consumer_positions.last_applied = $5::bigint RETURNING 1) "
+                     "SELECT creance_position_moved($1, $2, $3, $5::bigint) "
+                     "WHERE NOT EXISTS (SELECT 1 FROM w)", 5, params) != 0)
             return -1;
-        int ok = PQntuples(r) == 1;
-        PQclear(r);
-        if (!ok) {
-            log_warn("consumer=%s position moved by someone else tenant=%s stream=%s",
-                     self->name, tenant, sep + 1);
-            return -1;
-        }
     }
     return 0;
 }
@@ -311,6 +306,8 @@ s_commit(consumer_t *self)
 {
     if ((self->cfg.precommit && self->cfg.precommit(self->db, self->cfg.arg) != 0)
         || s_write_positions(self) != 0 || db_commit(self->db) != 0) {
+        log_warn("consumer=%s transaction rolled back sqlstate=%s: %s", self->name,
+                 db_last_sqlstate(self->db), db_last_error(self->db));
         s_fail(self);
         return -1;
     }

@@ -30,6 +30,15 @@ int       db_run(db_t *self, const char *sql, int nparams, const char *const *pa
     the statement names. 0 on success, -1 on error (as db_run). */
 int       db_copy_in(db_t *self, const char *sql, const char *data, size_t len);
 
+/*  A statement whose result is not needed: inside a transaction it is
+    queued and sent with the transaction's next statement, or its COMMIT,
+    in one round trip; that call then reports its error, if any (the
+    transaction is aborted: roll back). Outside a transaction it runs at
+    once, as db_run. 0, or -1 on error. */
+int       db_defer(db_t *self, const char *sql, int nparams, const char *const *params);
+
+/*  BEGIN is sent with the transaction's first statement; a transaction
+    that sent none commits without a round trip. */
 int       db_begin(db_t *self);
 int       db_commit(db_t *self);
 void      db_rollback(db_t *self);

@@ -333,10 +333,14 @@ s_population_add(zhashx_t *population, const char *tenant, int64_t paid, int64_t
     return 0;
 }
 
+/*  Writes whose answer nothing waits for: inside the consumer's
+    transaction they travel with the next statement that is read (the
+    rescoring inputs) or with the COMMIT (common/db.h, db_defer), so a
+    batch of events costs two round trips, not one per statement. */
 static int
 s_run(db_t *db, const char *sql, int n, const char *const *params)
 {
-    return db_run(db, sql, n, params);
+    return db_defer(db, sql, n, params);
 }
 
 static bool
@@ -707,7 +711,7 @@ s_run_json(db_t *db, const char *sql, json_t *rows)
     if (!text)
         return -1;
     const char *params[] = { text };
-    int rc = db_run(db, sql, 1, params);
+    int rc = s_run(db, sql, 1, params);
     free(text);
     return rc;
 }

@@ -94,7 +94,9 @@ int
 risk_store_add_many(db_t *db, const char *deltas_json)
 {
     const char *params[] = { deltas_json };
-    return db_run(db, SQL_ADD_MANY, 1, params);
+    /* Read back by the rescoring in the same transaction: queued, sent
+       with that read (db_defer). */
+    return db_defer(db, SQL_ADD_MANY, 1, params);
 }
 
 /*  Row i of a SQL_DEBTOR_COLUMNS result into `out`. */
