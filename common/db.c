@@ -315,6 +315,8 @@ s_pipeline(db_t *self, PGconn *conn, const char *sql, int nparams, const char *c
                 failed_sql = text;
                 s_failed(self, conn, r, name, text);
                 if (self->conn != conn) {
+                    if (last)
+                        PQclear(last);
                     s_queue_clear(self);
                     free(names);
                     return -1;              /* the connection broke and is gone */
