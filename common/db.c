@@ -200,12 +200,14 @@ s_usable(db_t *self)
 {
     self->sqlstate[0] = 0;
     self->error[0] = 0;
+    /*  Connecting first: finding the connection broken here is losing the
+        transaction too (s_drop), and the new one must not run its rest. */
+    PGconn *conn = self->tx_lost ? NULL : db_conn(self);
     if (self->tx_lost) {
         snprintf(self->error, sizeof self->error, "connection lost inside the transaction");
         snprintf(self->sqlstate, sizeof self->sqlstate, "08006");
         return NULL;
     }
-    PGconn *conn = db_conn(self);
     if (!conn) {
         snprintf(self->error, sizeof self->error, "database unavailable");
         snprintf(self->sqlstate, sizeof self->sqlstate, "08006");
