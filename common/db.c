@@ -400,7 +400,7 @@ db_defer(db_t *self, const char *sql, int nparams, const char *const *params)
 {
     if (!self->in_tx)
         return db_run(self, sql, nparams, params);
-    if (self->tx_lost || !s_usable(self))
+    if (!s_usable(self))
         return -1;
     if (self->nqueue == self->queue_cap) {
         size_t cap = self->queue_cap ? self->queue_cap * 2 : 8;
